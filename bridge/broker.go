@@ -1,0 +1,543 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/protocol"
+	"github.com/molbridge/molbridge/serializers"
+	"github.com/molbridge/molbridge/transporters"
+)
+
+// Version is the molbridge version announced in INFO packets.
+const Version = "0.1.0"
+
+// Broker is a Moleculer node: it runs local services, knows the cluster's
+// nodes and services, and calls and emits across the cluster.
+type Broker struct {
+	opts       Options
+	nodeID     string
+	instanceID string
+	prefix     string
+	log        *slog.Logger
+	ser        serializers.Serializer
+	tr         transporters.Transporter
+	balanced   bool // the message broker balances (disableBalancer in effect)
+	reg        *registry
+	local      *Node
+
+	mu       sync.Mutex // guards services, infoCache, seqDirty, balancedSubs
+	services []*localService
+	// infoCache is the last INFO built; seqDirty makes the next one new.
+	infoCache    *packets.Info
+	seqDirty     bool
+	balancedSubs []protocol.Topic
+
+	started   atomic.Bool
+	ready     atomic.Bool
+	stopping  atomic.Bool
+	connected atomic.Bool
+
+	pendingMu sync.Mutex
+	pending   map[string]*pendingCall
+	pings     map[string]chan *packets.Pong
+
+	created   time.Time
+	loops     context.CancelFunc
+	loopsDone sync.WaitGroup
+}
+
+// localService is a service running on this broker.
+type localService struct {
+	def      Service
+	handle   *ServiceHandle
+	fullName string
+	actions  []*localAction
+	events   []*localEvent
+	info     packets.ServiceInfo
+	started  bool
+}
+
+type localAction struct {
+	name    string // full name
+	svc     *localService
+	def     Action
+	handler Handler // with validation
+	timeout time.Duration
+}
+
+type localEvent struct {
+	svc   *localService
+	def   Event
+	group string
+}
+
+type pendingCall struct {
+	nodeID, action string
+	ch             chan callResult
+}
+
+type callResult struct {
+	res *packets.Response
+	err error
+}
+
+// New returns a broker with the given options. It does not connect until
+// Start.
+func New(opts Options) (*Broker, error) {
+	if err := opts.applyDefaults(); err != nil {
+		return nil, err
+	}
+	strategy, err := LookupStrategy(opts.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{
+		opts:       opts,
+		nodeID:     opts.NodeID,
+		instanceID: opts.InstanceID,
+		prefix:     protocol.Prefix(opts.Namespace),
+		log:        opts.Logger.With("nodeID", opts.NodeID),
+		ser:        opts.Serializer,
+		tr:         opts.Transporter,
+		reg:        newRegistry(!opts.NoPreferLocal, strategy, opts.StrategyOptions),
+		pending:    map[string]*pendingCall{},
+		pings:      map[string]chan *packets.Pong{},
+		created:    time.Now(),
+	}
+	if b.instanceID == "" {
+		b.instanceID = newID()
+	}
+	if opts.DisableBalancer && b.tr != nil {
+		if b.tr.BuiltInBalancer() {
+			b.balanced = true
+		} else {
+			b.log.Warn("The transporter has no built-in balancer; disableBalancer is ignored.")
+		}
+	}
+	host, _ := os.Hostname()
+	b.local = &Node{
+		ID: b.nodeID, InstanceID: b.instanceID, Available: true, Local: true, Seq: 1,
+		Hostname: host, IPList: ipList(),
+		Client: packets.ClientInfo{Type: "go", Version: Version, LangVersion: runtime.Version()},
+		Config: map[string]any{}, Metadata: opts.Metadata, LastHeartbeat: time.Now(),
+	}
+	b.reg.addNode(b.local)
+	if err := b.AddService(nodeService(b)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// NodeID returns this node's ID.
+func (b *Broker) NodeID() string { return b.nodeID }
+
+// InstanceID returns this process's instance ID.
+func (b *Broker) InstanceID() string { return b.instanceID }
+
+// Namespace returns the broker's namespace.
+func (b *Broker) Namespace() string { return b.opts.Namespace }
+
+// Logger returns the broker's logger.
+func (b *Broker) Logger() *slog.Logger { return b.log }
+
+// AddService registers a service. Services added before Start start with
+// the broker; a service added to a running broker starts at once and is
+// announced to the cluster.
+func (b *Broker) AddService(def Service) error {
+	svc, err := b.buildService(def)
+	if err != nil {
+		return err
+	}
+	if def.Created != nil {
+		if err := def.Created(svc.handle); err != nil {
+			return fmt.Errorf("bridge: service %s: created: %w", svc.fullName, err)
+		}
+	}
+	b.mu.Lock()
+	for _, s := range b.services {
+		if s.fullName == svc.fullName {
+			b.mu.Unlock()
+			return fmt.Errorf("bridge: service %s is already registered", svc.fullName)
+		}
+	}
+	b.services = append(b.services, svc)
+	b.mu.Unlock()
+	if b.ready.Load() {
+		if err := b.startService(context.Background(), svc); err != nil {
+			return err
+		}
+		b.broadcastInfo()
+	}
+	return nil
+}
+
+func (b *Broker) buildService(def Service) (*localService, error) {
+	if def.Name == "" {
+		return nil, errors.New("bridge: a service needs a name")
+	}
+	noVersionPrefix, _ := def.Settings["$noVersionPrefix"].(bool)
+	fullName, err := versionedName(def.Name, def.Version, noVersionPrefix)
+	if err != nil {
+		return nil, err
+	}
+	svc := &localService{def: def, fullName: fullName}
+	svc.handle = &ServiceHandle{broker: b, def: def, fullName: fullName}
+	noServicePrefix, _ := def.Settings["$noServiceNamePrefix"].(bool)
+	info := packets.ServiceInfo{
+		Name: def.Name, Version: def.Version, FullName: fullName,
+		Settings: publicSettings(def.Settings), Metadata: orEmpty(def.Metadata),
+		Actions: map[string]packets.ActionInfo{}, Events: map[string]packets.EventInfo{},
+	}
+	for _, a := range def.Actions {
+		if a.Name == "" || a.Handler == nil {
+			return nil, fmt.Errorf("bridge: service %s: an action needs a name and a handler", fullName)
+		}
+		name := fullName + "." + a.Name
+		if noServicePrefix {
+			name = a.Name
+		}
+		la := &localAction{name: name, svc: svc, def: a, timeout: a.Timeout}
+		la.handler = a.Handler
+		if a.Params != nil {
+			v, err := compileSchema(a.Params)
+			if err != nil {
+				return nil, fmt.Errorf("bridge: action %s: %w", name, err)
+			}
+			la.handler = validating(v, a.Handler)
+		}
+		svc.actions = append(svc.actions, la)
+		if a.Visibility == "private" {
+			continue
+		}
+		desc := packets.ActionInfo{}
+		maps.Copy(desc, a.Descriptor)
+		if a.Params != nil {
+			desc["params"] = a.Params
+		}
+		if a.Timeout > 0 {
+			desc["timeout"] = float64(a.Timeout.Milliseconds())
+		}
+		if a.Visibility != "" {
+			desc["visibility"] = a.Visibility
+		}
+		desc["rawName"] = a.Name
+		desc["name"] = name
+		info.Actions[name] = desc
+	}
+	for _, e := range def.Events {
+		if e.Name == "" || e.Handler == nil {
+			return nil, fmt.Errorf("bridge: service %s: an event needs a name and a handler", fullName)
+		}
+		group := e.Group
+		if group == "" {
+			group = def.Name
+		}
+		svc.events = append(svc.events, &localEvent{svc: svc, def: e, group: group})
+		desc := packets.EventInfo{"name": e.Name}
+		if e.Group != "" {
+			desc["group"] = e.Group
+		}
+		info.Events[e.Name] = desc
+	}
+	svc.info = info
+	return svc, nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// Start connects to the cluster, starts the services and announces them.
+func (b *Broker) Start(ctx context.Context) error {
+	if !b.started.CompareAndSwap(false, true) {
+		return errors.New("bridge: broker already started")
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	b.loops = cancel
+	if b.tr != nil {
+		env := transporters.Env{
+			Prefix: b.prefix, NodeID: b.nodeID, InstanceID: b.instanceID,
+			Handler: b.onPacket, Reconnected: b.onReconnected, Logger: b.log,
+		}
+		if err := b.tr.Connect(ctx, env); err != nil {
+			cancel()
+			b.started.Store(false)
+			return err
+		}
+		for _, t := range protocol.NodeSubscriptions(b.nodeID) {
+			if err := b.tr.Subscribe(ctx, t); err != nil {
+				cancel()
+				_ = b.tr.Close()
+				b.started.Store(false)
+				return err
+			}
+		}
+		b.connected.Store(true)
+		b.send(protocol.BroadcastTopic(protocol.Discover), &packets.Discover{})
+		b.runLoop(loopCtx, b.heartbeatLoop)
+		b.runLoop(loopCtx, b.livenessLoop)
+	}
+	b.mu.Lock()
+	services := slices.Clone(b.services)
+	b.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(services))
+	for i, svc := range services {
+		wg.Go(func() { errs[i] = b.startService(ctx, svc) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		_ = b.Stop(context.Background())
+		return err
+	}
+	b.ready.Store(true)
+	b.broadcastInfo()
+	b.log.Info("ServiceBroker started.", "services", len(services))
+	return nil
+}
+
+func (b *Broker) runLoop(ctx context.Context, f func(context.Context)) {
+	b.loopsDone.Go(func() { f(ctx) })
+}
+
+// startService waits for the dependencies, runs Started and registers the
+// service's endpoints.
+func (b *Broker) startService(ctx context.Context, svc *localService) error {
+	if len(svc.def.Dependencies) > 0 {
+		if err := b.WaitForServices(ctx, svc.def.Dependencies...); err != nil {
+			return fmt.Errorf("bridge: service %s: dependencies: %w", svc.fullName, err)
+		}
+	}
+	if svc.def.Started != nil {
+		if err := svc.def.Started(ctx, svc.handle); err != nil {
+			return fmt.Errorf("bridge: service %s: started: %w", svc.fullName, err)
+		}
+	}
+	b.reg.mu.Lock()
+	for _, a := range svc.actions {
+		if a.def.Visibility == "private" {
+			continue // callable only from its own service, never through the registry
+		}
+		b.reg.addAction(a.name, &Endpoint{NodeID: b.nodeID, Local: true, node: b.local, action: a})
+	}
+	for _, e := range svc.events {
+		b.reg.addEvent(e.def.Name, e.group, &Endpoint{NodeID: b.nodeID, Local: true, node: b.local, event: e})
+	}
+	b.reg.mu.Unlock()
+	b.mu.Lock()
+	svc.started = true
+	b.seqDirty = true
+	b.infoCache = nil
+	b.mu.Unlock()
+	return nil
+}
+
+// Stop announces that the node leaves, stops the services and disconnects,
+// as a JS broker does: an INFO with no services, a short delay, the
+// services' Stopped handlers, then DISCONNECT.
+func (b *Broker) Stop(ctx context.Context) error {
+	if !b.started.Load() || !b.stopping.CompareAndSwap(false, true) {
+		return nil
+	}
+	if b.connected.Load() {
+		b.mu.Lock()
+		b.seqDirty = true
+		b.infoCache = nil
+		b.mu.Unlock()
+		b.sendInfo(protocol.BroadcastTopic(protocol.Info), true)
+		select {
+		case <-time.After(b.opts.StopDelay):
+		case <-ctx.Done():
+		}
+	}
+	b.ready.Store(false)
+	b.mu.Lock()
+	services := slices.Clone(b.services)
+	b.mu.Unlock()
+	var errs []error
+	for _, svc := range slices.Backward(services) {
+		if svc.started && svc.def.Stopped != nil {
+			if err := svc.def.Stopped(ctx, svc.handle); err != nil {
+				errs = append(errs, fmt.Errorf("bridge: service %s: stopped: %w", svc.fullName, err))
+			}
+		}
+	}
+	if b.loops != nil {
+		b.loops()
+	}
+	b.loopsDone.Wait()
+	if b.connected.Load() {
+		b.send(protocol.BroadcastTopic(protocol.Disconnect), &packets.Disconnect{})
+		b.connected.Store(false)
+		if err := b.tr.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	b.failPending(func(*pendingCall) bool { return true }, func(p *pendingCall) error {
+		return errRequestRejected(p.action, p.nodeID)
+	})
+	b.log.Info("ServiceBroker stopped.")
+	return errors.Join(errs...)
+}
+
+// send serializes and publishes a payload. Errors are returned for the
+// packet types whose failure JS reports (REQ, EVENT, PING); the others are
+// logged.
+func (b *Broker) send(topic protocol.Topic, p packets.Payload) error {
+	if b.tr == nil || !b.connected.Load() {
+		return errBrokerDisconnected()
+	}
+	env := p.Env()
+	env.Ver, env.Sender = protocol.Version4, b.nodeID
+	data, err := b.ser.Marshal(p)
+	if err != nil {
+		b.log.Error("Unable to serialize a packet.", "type", p.Type(), "err", err)
+		return err
+	}
+	if err := b.tr.Publish(context.Background(), topic, data); err != nil {
+		b.log.Warn("Unable to publish a packet.", "type", p.Type(), "err", err)
+		if errors.Is(err, transporters.ErrNotConnected) {
+			return errBrokerDisconnected()
+		}
+		return err
+	}
+	return nil
+}
+
+// localInfo returns this node's INFO payload; a change of services since the
+// last one increments seq. Callers must not modify it.
+func (b *Broker) localInfo(stopping bool) *packets.Info {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.infoCache != nil && !b.seqDirty {
+		return b.infoCache
+	}
+	b.reg.mu.Lock()
+	if b.seqDirty {
+		b.local.Seq++
+		b.seqDirty = false
+	}
+	seq := b.local.Seq
+	services := []packets.ServiceInfo{}
+	if !stopping {
+		for _, s := range b.services {
+			if s.started {
+				services = append(services, s.info)
+			}
+		}
+	}
+	b.local.Services = services
+	b.reg.mu.Unlock()
+	b.infoCache = &packets.Info{
+		Services: services, IPList: b.local.IPList, Hostname: b.local.Hostname,
+		Client: b.local.Client, Config: b.local.Config, InstanceID: b.instanceID,
+		Metadata: b.opts.Metadata, Seq: seq,
+	}
+	return b.infoCache
+}
+
+// sendInfo sends this node's INFO to a topic.
+func (b *Broker) sendInfo(topic protocol.Topic, stopping bool) {
+	info := *b.localInfo(stopping) // a copy: send writes the envelope
+	_ = b.send(topic, &info)
+}
+
+// broadcastInfo announces the services to every node and, when the message
+// broker balances, renews the balanced subscriptions.
+func (b *Broker) broadcastInfo() {
+	if b.tr == nil || !b.connected.Load() {
+		b.localInfo(false)
+		return
+	}
+	b.sendInfo(protocol.BroadcastTopic(protocol.Info), false)
+	if b.balanced {
+		b.renewBalancedSubscriptions()
+	}
+}
+
+func (b *Broker) renewBalancedSubscriptions() {
+	var want []protocol.Topic
+	b.mu.Lock()
+	for _, s := range b.services {
+		if !s.started {
+			continue
+		}
+		for _, a := range s.actions {
+			want = append(want, protocol.BalancedRequestTopic(a.name))
+		}
+		for _, e := range s.events {
+			want = append(want, protocol.BalancedEventTopic(e.group, e.def.Name))
+		}
+	}
+	old := b.balancedSubs
+	b.balancedSubs = want
+	b.mu.Unlock()
+	ctx := context.Background()
+	for _, t := range old {
+		if !slices.Contains(want, t) {
+			_ = b.tr.Unsubscribe(ctx, t)
+		}
+	}
+	for _, t := range want {
+		if err := b.tr.Subscribe(ctx, t); err != nil {
+			b.log.Error("Unable to subscribe a balanced topic.", "topic", t.Name(b.prefix), "err", err)
+		}
+	}
+}
+
+// onReconnected runs after the transporter got its connection back: the
+// node announces itself again and asks the others, as JS does.
+func (b *Broker) onReconnected() {
+	if !b.ready.Load() {
+		return
+	}
+	b.mu.Lock()
+	b.infoCache = nil
+	b.mu.Unlock()
+	b.broadcastInfo()
+	b.send(protocol.BroadcastTopic(protocol.Discover), &packets.Discover{})
+}
+
+// ipList returns the first IPv4 address of every non-loopback interface, or
+// the loopback ones when there are no others, as JS does.
+func ipList() []string {
+	var external, internal []string
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil {
+				continue
+			}
+			if ifc.Flags&net.FlagLoopback != 0 {
+				internal = append(internal, ipn.IP.String())
+			} else {
+				external = append(external, ipn.IP.String())
+			}
+			break
+		}
+	}
+	if len(external) > 0 {
+		return external
+	}
+	if internal == nil {
+		return []string{}
+	}
+	return internal
+}

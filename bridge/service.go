@@ -1,0 +1,167 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/molbridge/molbridge/packets"
+)
+
+// Handler serves an action. It returns the result, or an error that reaches
+// the caller as a Moleculer error. A nil result is undefined for JS callers;
+// return Null for null. Values of any type that encodes as JSON work, and so
+// do Value and []byte (a Buffer in JS).
+type Handler func(ctx *Context) (any, error)
+
+// EventHandler handles an event. Its error is logged; nothing is sent back.
+type EventHandler func(ctx *Context) error
+
+// Value is a value carried in a packet: params, a result, event data. The
+// zero Value is undefined.
+type Value = packets.Value
+
+// Meta is a context's meta object.
+type Meta = map[string]any
+
+// Null is the null result (JS null, as opposed to undefined).
+var Null = packets.Null
+
+// Schema is a params schema in fastest-validator's notation:
+// {"a": "number", "name": "string|optional", "tags": {"type": "array"}}.
+type Schema = map[string]any
+
+// Service is a service definition: a plain value, registered with
+// Broker.AddService.
+type Service struct {
+	// Name is the service name; actions are called as "<name>.<action>".
+	Name string
+	// Version is an integer (full name "v2.<name>") or a string (full name
+	// "<version>.<name>"); nil for an unversioned service.
+	Version any
+	// Settings are published to other nodes, except the keys listed in
+	// settings["$secureSettings"].
+	Settings map[string]any
+	// Metadata is published in INFO.
+	Metadata map[string]any
+	// Dependencies are service names (full names for versioned services)
+	// that must be available in the cluster before Started runs.
+	Dependencies []string
+	Actions      []Action
+	Events       []Event
+	// Created runs when the service is added; Started after its
+	// dependencies are available, before it is announced; Stopped when the
+	// broker stops.
+	Created func(svc *ServiceHandle) error
+	Started func(ctx context.Context, svc *ServiceHandle) error
+	Stopped func(ctx context.Context, svc *ServiceHandle) error
+}
+
+// Action is an action definition.
+type Action struct {
+	// Name is the short name; the full name is "<service fullName>.<Name>".
+	Name    string
+	Handler Handler
+	// Params, when set, is validated before the handler runs and published
+	// in INFO.
+	Params Schema
+	// Timeout overrides the broker's RequestTimeout for calls of this
+	// action, on this node and on remote callers.
+	Timeout time.Duration
+	// Visibility is "published" (default), "public", "protected" or
+	// "private". Only published and public actions can be called remotely.
+	Visibility string
+	// Descriptor holds extra fields published in the action's INFO
+	// descriptor, e.g. "rest".
+	Descriptor map[string]any
+}
+
+// Event is an event subscription.
+type Event struct {
+	// Name is an event name or a pattern ("user.*", "order.**").
+	Name string
+	// Group defaults to the service name.
+	Group   string
+	Handler EventHandler
+}
+
+// ServiceHandle is a registered service, as lifecycle handlers see it.
+type ServiceHandle struct {
+	broker   *Broker
+	def      Service
+	fullName string
+}
+
+// Name returns the service name.
+func (s *ServiceHandle) Name() string { return s.def.Name }
+
+// FullName returns the versioned name, e.g. "v2.greeter".
+func (s *ServiceHandle) FullName() string { return s.fullName }
+
+// Broker returns the broker the service runs on.
+func (s *ServiceHandle) Broker() *Broker { return s.broker }
+
+// Settings returns the service settings (secure ones included).
+func (s *ServiceHandle) Settings() map[string]any { return s.def.Settings }
+
+// Typed adapts a handler with typed params and a typed result. Params are
+// decoded into P (JSON field names, as encoding/json matches them); an
+// undefined params value leaves P zero.
+func Typed[P, R any](fn func(ctx *Context, params P) (R, error)) Handler {
+	return func(ctx *Context) (any, error) {
+		var p P
+		if !ctx.Params.IsUndefined() {
+			if err := ctx.Params.Decode(&p); err != nil {
+				return nil, NewValidationError("Parameters can't be decoded: "+err.Error(), "", nil)
+			}
+		}
+		return fn(ctx, p)
+	}
+}
+
+// versionedName returns the full name JS gives a service.
+func versionedName(name string, version any, noPrefix bool) (string, error) {
+	if version == nil || noPrefix {
+		return name, nil
+	}
+	switch v := version.(type) {
+	case string:
+		return v + "." + name, nil
+	case float64:
+		return "v" + strconv.FormatFloat(v, 'f', -1, 64) + "." + name, nil
+	}
+	rv := reflect.ValueOf(version)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "v" + strconv.FormatInt(rv.Int(), 10) + "." + name, nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "v" + strconv.FormatUint(rv.Uint(), 10) + "." + name, nil
+	}
+	return "", fmt.Errorf("bridge: service %s: version must be an integer or a string, not %T", name, version)
+}
+
+// publicSettings drops the keys listed in $secureSettings, and the list.
+func publicSettings(settings map[string]any) map[string]any {
+	out := maps.Clone(settings)
+	if out == nil {
+		return map[string]any{}
+	}
+	secure := out["$secureSettings"]
+	delete(out, "$secureSettings")
+	switch list := secure.(type) {
+	case []string:
+		for _, k := range list {
+			delete(out, k)
+		}
+	case []any:
+		for _, k := range list {
+			if s, ok := k.(string); ok {
+				delete(out, s)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package bridge
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Endpoint is one node's instance of an action or an event handler, as a
+// strategy sees it.
+type Endpoint struct {
+	// NodeID is the node that serves the endpoint.
+	NodeID string
+	// Local reports whether the endpoint is on this node.
+	Local bool
+
+	node   *Node
+	action *localAction   // local actions
+	event  *localEvent    // local event handlers
+	info   map[string]any // remote descriptor
+}
+
+// Node returns the node the endpoint is on.
+func (e *Endpoint) Node() *Node { return e.node }
+
+// Strategy picks one endpoint among the available ones. A strategy instance
+// serves one action or event group, so it may keep state such as a counter.
+type Strategy interface {
+	Select(candidates []*Endpoint, ctx *Context) *Endpoint
+}
+
+// StrategyFactory makes a strategy for one endpoint list; opts are the JS
+// strategyOptions.
+type StrategyFactory func(opts map[string]any) Strategy
+
+var strategies = struct {
+	sync.RWMutex
+	m map[string]StrategyFactory
+}{m: map[string]StrategyFactory{
+	"roundrobin": func(map[string]any) Strategy { return new(RoundRobin) },
+	"random":     func(map[string]any) Strategy { return Random{} },
+}}
+
+// RegisterStrategy makes a strategy available by name ("RoundRobin"),
+// matched without regard to case.
+func RegisterStrategy(name string, f StrategyFactory) {
+	strategies.Lock()
+	defer strategies.Unlock()
+	strategies.m[strings.ToLower(name)] = f
+}
+
+// LookupStrategy returns the strategy registered under name.
+func LookupStrategy(name string) (StrategyFactory, error) {
+	strategies.RLock()
+	defer strategies.RUnlock()
+	f, ok := strategies.m[strings.ToLower(name)]
+	if !ok {
+		return nil, fmt.Errorf("bridge: unknown strategy %q", name)
+	}
+	return f, nil
+}
+
+// RoundRobin picks the candidates in turn, as JS's RoundRobin does.
+type RoundRobin struct{ counter atomic.Uint64 }
+
+// Select returns the next candidate in turn.
+func (r *RoundRobin) Select(c []*Endpoint, _ *Context) *Endpoint {
+	return c[(r.counter.Add(1)-1)%uint64(len(c))]
+}
+
+// Random picks a candidate at random.
+type Random struct{}
+
+// Select returns a random candidate.
+func (Random) Select(c []*Endpoint, _ *Context) *Endpoint { return c[rand.IntN(len(c))] }

@@ -1,0 +1,448 @@
+#!/usr/bin/env node
+/*
+ * A configurable Node.js moleculer node for molbridge's interoperability tests.
+ *
+ * Go tests start it as a child process, wait for the line "READY <nodeID>" on
+ * its stdout, talk to it through the cluster, and stop it with SIGTERM or by
+ * closing its stdin. Logs go to stderr; stdout carries only the READY line.
+ *
+ * Configuration (environment; the moleculer runner's variable names are
+ * accepted as aliases where they differ):
+ *   NODEID              required
+ *   TRANSPORTER         "nats://127.0.0.1:4222"  (URL or transporter name)
+ *   TRANSPORTER_OPTIONS JSON object merged into the transporter options
+ *   SERIALIZER          "JSON"
+ *   NAMESPACE           ""
+ *   DISABLE_BALANCER    "true" / "false"   (alias DISABLEBALANCER)
+ *   HEARTBEAT_INTERVAL  seconds, 10        (alias HEARTBEATINTERVAL)
+ *   HEARTBEAT_TIMEOUT   seconds, 30        (alias HEARTBEATTIMEOUT)
+ *   REQUEST_TIMEOUT     ms, 0              (alias REQUESTTIMEOUT)
+ *   PREFER_LOCAL        "false" disables registry.preferLocal (alias REGISTRY_PREFERLOCAL)
+ *   LOGLEVEL            "warn"; "none" turns the logger off
+ *   SERVICES            "jspeer,jspeer-audit,shared" (catalog names below)
+ *   LISTEN_HOST         optional: force every TCP server of this process
+ *                       (the TCP transporter's) to listen on this address
+ *   EXIT_ON_STDIN_EOF   "false" keeps the node running when stdin closes
+ */
+"use strict";
+
+const net = require("net");
+const { ServiceBroker, Errors } = require("moleculer");
+
+// ------------------------------------------------------------ stdout / stderr
+
+// moleculer's console logger writes info/debug lines with console.log, which
+// goes to stdout. Keep stdout for the READY line only.
+const writeStdout = process.stdout.write.bind(process.stdout);
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+
+function fail(err) {
+	process.stderr.write(`jsnode: ${err && err.stack ? err.stack : String(err)}\n`);
+	process.exit(1);
+}
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
+
+// ------------------------------------------------------------ configuration
+
+function env(...names) {
+	for (const n of names) {
+		const v = process.env[n];
+		if (v !== undefined && v !== "") return v;
+	}
+	return undefined;
+}
+
+function envBool(def, ...names) {
+	const v = env(...names);
+	if (v === undefined) return def;
+	if (/^(true|1|yes|on)$/i.test(v)) return true;
+	if (/^(false|0|no|off)$/i.test(v)) return false;
+	throw new Error(`${names[0]}: expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function envNumber(def, ...names) {
+	const v = env(...names);
+	if (v === undefined) return def;
+	const n = Number(v);
+	if (!Number.isFinite(n)) throw new Error(`${names[0]}: expected a number, got ${JSON.stringify(v)}`);
+	return n;
+}
+
+// Transporter option: the plain string (as the moleculer runner passes it)
+// unless TRANSPORTER_OPTIONS asks for more, then {type, options} with the
+// URL translated the way each transporter would translate it.
+function transporterConfig(spec, extra) {
+	if (!extra) return spec;
+	const scheme = /^([a-z0-9]+):\/\//i.exec(spec);
+	if (!scheme) return { type: spec, options: extra }; // a name: "TCP", "Fake", ...
+	const proto = scheme[1].toLowerCase();
+	switch (proto) {
+		case "nats":
+			return { type: "NATS", options: Object.assign({ url: spec }, extra) };
+		case "stan":
+			return {
+				type: "STAN",
+				options: Object.assign({ url: spec.replace("stan://", "nats://") }, extra)
+			};
+		case "amqp":
+		case "amqps":
+			return { type: "AMQP", options: Object.assign({ url: spec }, extra) };
+		case "amqp10":
+			return { type: "AMQP10", options: Object.assign({ url: spec }, extra) };
+		case "kafka":
+			return { type: "Kafka", options: Object.assign({ host: spec.slice(8) }, extra) };
+		case "redis":
+		case "rediss": {
+			// ioredis takes a URL only as a string; spell it out as options.
+			const u = new URL(spec);
+			const o = { host: u.hostname || "127.0.0.1", port: Number(u.port) || 6379 };
+			if (u.username) o.username = decodeURIComponent(u.username);
+			if (u.password) o.password = decodeURIComponent(u.password);
+			if (u.pathname && u.pathname.length > 1) o.db = Number(u.pathname.slice(1));
+			if (proto === "rediss") o.tls = {};
+			return { type: "Redis", options: Object.assign(o, extra) };
+		}
+		case "mqtt":
+		case "mqtts": {
+			// mqtt.connect(object) wants protocol/host/port, not a URL.
+			const u = new URL(spec);
+			const o = {
+				protocol: proto,
+				host: u.hostname || "127.0.0.1",
+				port: Number(u.port) || (proto === "mqtts" ? 8883 : 1883)
+			};
+			if (u.username) o.username = decodeURIComponent(u.username);
+			if (u.password) o.password = decodeURIComponent(u.password);
+			return { type: "MQTT", options: Object.assign(o, extra) };
+		}
+		case "tcp":
+			return { type: "TCP", options: Object.assign({ urls: spec }, extra) };
+		default:
+			throw new Error(`TRANSPORTER: unknown scheme in ${JSON.stringify(spec)}`);
+	}
+}
+
+const nodeID = env("NODEID");
+if (!nodeID) fail(new Error("NODEID is required"));
+
+let transporterOptions;
+const rawTxOpts = env("TRANSPORTER_OPTIONS");
+if (rawTxOpts) {
+	try {
+		transporterOptions = JSON.parse(rawTxOpts);
+	} catch (err) {
+		fail(new Error(`TRANSPORTER_OPTIONS is not valid JSON: ${err.message}`));
+	}
+	if (transporterOptions == null || typeof transporterOptions !== "object" || Array.isArray(transporterOptions))
+		fail(new Error("TRANSPORTER_OPTIONS must be a JSON object"));
+}
+
+const logLevel = (env("LOGLEVEL") || "warn").toLowerCase();
+
+const brokerOptions = {
+	nodeID,
+	namespace: env("NAMESPACE") || "",
+	transporter: transporterConfig(env("TRANSPORTER") || "nats://127.0.0.1:4222", transporterOptions),
+	serializer: env("SERIALIZER") || "JSON",
+	disableBalancer: envBool(false, "DISABLE_BALANCER", "DISABLEBALANCER"),
+	heartbeatInterval: envNumber(10, "HEARTBEAT_INTERVAL", "HEARTBEATINTERVAL"),
+	heartbeatTimeout: envNumber(30, "HEARTBEAT_TIMEOUT", "HEARTBEATTIMEOUT"),
+	requestTimeout: envNumber(0, "REQUEST_TIMEOUT", "REQUESTTIMEOUT"),
+	registry: {
+		preferLocal: envBool(true, "PREFER_LOCAL", "REGISTRY_PREFERLOCAL")
+	},
+	logger:
+		logLevel === "none" || logLevel === "false"
+			? false
+			: {
+					type: "Console",
+					options: { level: logLevel, colors: false, moduleColors: false }
+			  },
+	// We handle signals ourselves (stop, then exit 0).
+	skipProcessEventRegistration: true
+};
+
+const listenHost = env("LISTEN_HOST");
+if (listenHost) {
+	// moleculer's TCP transporter has no bind-address option.
+	const origListen = net.Server.prototype.listen;
+	net.Server.prototype.listen = function (...args) {
+		if (args.length > 0 && args[0] !== null && typeof args[0] === "object" && !args[0].host && !args[0].path) {
+			args[0] = Object.assign({}, args[0], { host: listenHost });
+		} else if (typeof args[0] === "number" && typeof args[1] !== "string") {
+			args.splice(1, 0, listenHost);
+		}
+		return origListen.apply(this, args);
+	};
+}
+
+// ------------------------------------------------------------ catalog services
+
+const received = []; // events seen by any catalog service of this process
+
+function recordEvent(ctx) {
+	received.push({
+		event: ctx.eventName,
+		data: ctx.params,
+		// The group moleculer registered this handler under (event-catalog:
+		// event.group || service name).
+		group: (ctx.event && ctx.event.group) || ctx.service.name,
+		sender: ctx.nodeID,
+		service: ctx.service.name
+	});
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, Number(ms) || 0));
+
+function plainError(err) {
+	if (err == null) return { name: "Error", message: String(err) };
+	return {
+		name: err.name,
+		message: err.message,
+		code: err.code,
+		type: err.type,
+		data: err.data,
+		retryable: err.retryable,
+		nodeID: err.nodeID
+	};
+}
+
+// {...opts, meta}: `meta` wins over opts.meta when both are given.
+function callOpts(p) {
+	const opts = Object.assign({}, p.opts || {});
+	if (p.meta !== undefined) opts.meta = p.meta;
+	return opts;
+}
+
+function makeCatalog(broker) {
+	return {
+		jspeer: {
+			name: "jspeer",
+			actions: {
+				echo(ctx) {
+					const res = {
+						params: ctx.params,
+						meta: Object.assign({}, ctx.meta),
+						nodeID: broker.nodeID,
+						caller: ctx.caller,
+						level: ctx.level,
+						requestID: ctx.requestID,
+						parentID: ctx.parentID
+					};
+					ctx.meta.echoed = true;
+					return res;
+				},
+				add: {
+					params: { a: "number", b: "number" },
+					handler(ctx) {
+						return ctx.params.a + ctx.params.b;
+					}
+				},
+				fail(ctx) {
+					const p = ctx.params || {};
+					const classes = {
+						MoleculerError: Errors.MoleculerError,
+						MoleculerClientError: Errors.MoleculerClientError,
+						MoleculerRetryableError: Errors.MoleculerRetryableError
+					};
+					const Cls = classes[p.name || "MoleculerError"];
+					if (!Cls) throw new Errors.MoleculerClientError(`fail: unknown error name ${p.name}`, 422, "BAD_NAME");
+					const err = new Cls(p.message, p.code, p.type, p.data);
+					if (p.retryable !== undefined) err.retryable = p.retryable;
+					throw err;
+				},
+				async sleep(ctx) {
+					const ms = Number(ctx.params.ms) || 0;
+					await sleep(ms);
+					return { slept: ms };
+				},
+				undef() {
+					return undefined;
+				},
+				nul() {
+					return null;
+				},
+				whoami() {
+					return broker.nodeID;
+				},
+				call(ctx) {
+					const p = ctx.params || {};
+					return ctx.call(p.action, p.params, callOpts(p));
+				},
+				async capture(ctx) {
+					const p = ctx.params || {};
+					const t0 = process.hrtime.bigint();
+					try {
+						const result = await ctx.call(p.action, p.params, callOpts(p));
+						return {
+							ok: true,
+							result,
+							resultUndefined: result === undefined,
+							meta: ctx.meta,
+							elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6
+						};
+					} catch (err) {
+						return {
+							ok: false,
+							error: plainError(err),
+							meta: ctx.meta,
+							elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6
+						};
+					}
+				},
+				async brokerCapture(ctx) {
+					const p = ctx.params || {};
+					const t0 = process.hrtime.bigint();
+					const opts = callOpts(p);
+					// A root call: no parentCtx, so level 1 and no parentID.
+					const promise = broker.call(p.action, p.params, opts);
+					const metaAfter = () => (promise.ctx ? promise.ctx.meta : opts.meta || {});
+					try {
+						const result = await promise;
+						return {
+							ok: true,
+							result,
+							resultUndefined: result === undefined,
+							meta: metaAfter(),
+							elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6
+						};
+					} catch (err) {
+						return {
+							ok: false,
+							error: plainError(err),
+							meta: metaAfter(),
+							elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6
+						};
+					}
+				},
+				async emit(ctx) {
+					const p = ctx.params || {};
+					const opts = p.groups != null ? { groups: p.groups } : undefined;
+					if (p.broadcast) await ctx.broadcast(p.event, p.data, opts);
+					else await ctx.emit(p.event, p.data, opts);
+					return true;
+				},
+				received() {
+					return received;
+				},
+				reset() {
+					received.length = 0;
+					return true;
+				},
+				nodes() {
+					return broker.registry.nodes.toArray().map(n => ({
+						id: n.id,
+						available: n.available,
+						local: n.local,
+						instanceID: n.instanceID,
+						seq: n.seq,
+						cpu: n.cpu,
+						client: n.client
+					}));
+				},
+				endpoints(ctx) {
+					const list = broker.registry.getActionEndpoints(ctx.params.action);
+					if (!list) return [];
+					return list.endpoints.filter(ep => ep.isAvailable).map(ep => ep.id);
+				},
+				async waitFor(ctx) {
+					const p = ctx.params || {};
+					await broker.waitForServices(p.services, p.timeout);
+					return true;
+				}
+			},
+			events: {
+				"conformance.**": {
+					group: "jspeer",
+					context: true,
+					handler(ctx) {
+						recordEvent(ctx);
+					}
+				}
+			}
+		},
+
+		"jspeer-audit": {
+			name: "jspeer-audit",
+			events: {
+				"conformance.**": {
+					group: "jspeer-audit",
+					context: true,
+					handler(ctx) {
+						recordEvent(ctx);
+					}
+				}
+			}
+		},
+
+		shared: {
+			name: "shared",
+			actions: {
+				whoami() {
+					return { nodeID: broker.nodeID };
+				},
+				async slow(ctx) {
+					await sleep(ctx.params.ms);
+					return { nodeID: broker.nodeID };
+				}
+			}
+		}
+	};
+}
+
+// ------------------------------------------------------------ main
+
+async function main() {
+	const broker = new ServiceBroker(brokerOptions);
+	const catalog = makeCatalog(broker);
+
+	const wanted = (env("SERVICES") || "jspeer,jspeer-audit,shared")
+		.split(",")
+		.map(s => s.trim())
+		.filter(Boolean);
+	for (const name of wanted) {
+		if (!catalog[name])
+			throw new Error(`SERVICES: unknown service '${name}' (known: ${Object.keys(catalog).join(", ")})`);
+		broker.createService(catalog[name]);
+	}
+
+	let stopping = false;
+	let ready = false;
+	const shutdown = reason => {
+		if (stopping) return;
+		stopping = true;
+		process.stderr.write(`jsnode ${nodeID}: stopping (${reason})\n`);
+		// Never hang on the way out.
+		setTimeout(() => {
+			process.stderr.write(`jsnode ${nodeID}: broker.stop() took too long, exiting\n`);
+			process.exit(0);
+		}, 10000).unref();
+		broker
+			.stop()
+			.catch(err => process.stderr.write(`jsnode ${nodeID}: stop failed: ${err && err.stack}\n`))
+			.then(() => process.exit(0));
+	};
+	process.on("SIGTERM", () => shutdown("SIGTERM"));
+	process.on("SIGINT", () => shutdown("SIGINT"));
+	if (envBool(true, "EXIT_ON_STDIN_EOF")) {
+		// The parent holds the other end of our stdin: when it dies, so do we.
+		const why = () =>
+			ready ? "stdin closed" : "stdin closed before READY; give it a stdin pipe or set EXIT_ON_STDIN_EOF=false";
+		process.stdin.on("end", () => shutdown(why()));
+		process.stdin.on("close", () => shutdown(why()));
+		process.stdin.on("error", () => shutdown("stdin error"));
+		process.stdin.on("data", () => {});
+		process.stdin.resume();
+	}
+
+	await broker.start();
+	if (!stopping) {
+		ready = true;
+		writeStdout(`READY ${broker.nodeID}\n`);
+	}
+}
+
+main().catch(fail);
