@@ -22,9 +22,12 @@ var emptyParams = packets.RawValue(packets.JSON, []byte("{}"))
 // timeout. params may be any value that encodes as JSON, or a Value; nil
 // sends {}.
 func (b *Broker) Call(ctx context.Context, action string, params any, opts ...CallOption) (Value, error) {
-	var o CallOptions
-	for _, f := range opts {
-		f(&o)
+	o := &noCallOptions
+	if len(opts) > 0 {
+		o = new(CallOptions)
+		for _, f := range opts {
+			f(o)
+		}
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -76,6 +79,10 @@ func (b *Broker) Call(ctx context.Context, action string, params any, opts ...Ca
 	}
 	return res, err
 }
+
+// noCallOptions is shared, read-only, by the calls without options, so
+// that they allocate none.
+var noCallOptions CallOptions
 
 // Undefined is the undefined result.
 var Undefined = packets.Undefined

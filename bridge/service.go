@@ -112,6 +112,11 @@ func (s *ServiceHandle) Settings() map[string]any { return s.def.Settings }
 // undefined params value leaves P zero.
 func Typed[P, R any](fn func(ctx *Context, params P) (R, error)) Handler {
 	return func(ctx *Context) (any, error) {
+		if g, ok := ctx.Params.Go(); ok {
+			if p, ok := g.(P); ok {
+				return fn(ctx, p)
+			}
+		}
 		var p P
 		if !ctx.Params.IsUndefined() {
 			if err := ctx.Params.Decode(&p); err != nil {

@@ -29,15 +29,50 @@ func (Serializer) Name() string { return Name }
 
 // Marshal encodes p.
 func (Serializer) Marshal(p packets.Payload) ([]byte, error) {
-	b, err := json.Marshal(p)
+	var (
+		b   []byte
+		err error
+	)
+	switch x := p.(type) {
+	case *packets.Request:
+		b, err = appendRequest(make([]byte, 0, 512), x)
+	case *packets.Response:
+		b, err = appendResponse(make([]byte, 0, 384), x)
+	case *packets.Event:
+		b, err = appendEvent(make([]byte, 0, 512), x)
+	default:
+		b, err = json.Marshal(p)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("json: encode %s: %w", p.Type(), err)
 	}
 	return b, nil
 }
 
-// Unmarshal decodes a payload of type t.
+// Unmarshal decodes a payload of type t. Params and data keep referring to
+// data.
 func (Serializer) Unmarshal(t protocol.PacketType, data []byte) (packets.Payload, error) {
+	var (
+		p   packets.Payload
+		err error
+	)
+	switch t {
+	case protocol.Request:
+		p, err = unmarshalRequest(data)
+	case protocol.Response:
+		p, err = unmarshalResponse(data)
+	case protocol.Event:
+		p, err = unmarshalEvent(data)
+	default:
+		return unmarshalReflect(t, data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("json: decode %s: %w", t, err)
+	}
+	return p, nil
+}
+
+func unmarshalReflect(t protocol.PacketType, data []byte) (packets.Payload, error) {
 	p, err := packets.New(t)
 	if err != nil {
 		return nil, err
