@@ -1,0 +1,43 @@
+package packets
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestValueKinds(t *testing.T) {
+	if !Undefined.IsUndefined() || Undefined.IsNull() || !Null.IsNull() || !ValueOf(nil).IsNull() {
+		t.Fatal("undefined/null kinds are wrong")
+	}
+	var x struct{ A int }
+	if err := Undefined.Decode(&x); !errors.Is(err, ErrUndefined) {
+		t.Errorf("decoding undefined: %v", err)
+	}
+	raw := RawValue(JSON, []byte(`{"A":3}`))
+	if err := raw.Decode(&x); err != nil || x.A != 3 {
+		t.Errorf("raw decode: %v %v", x, err)
+	}
+	if b, ok := raw.Raw(JSONFormat); !ok || string(b) != `{"A":3}` {
+		t.Error("raw bytes not kept")
+	}
+	type pt struct{ A int }
+	goVal := ValueOf(pt{A: 5})
+	var y pt
+	if err := goVal.Decode(&y); err != nil || y.A != 5 {
+		t.Errorf("assignable decode: %v %v", y, err)
+	}
+	var m map[string]any
+	if err := goVal.Decode(&m); err != nil || m["A"] != 5.0 {
+		t.Errorf("converted decode: %v %v", m, err)
+	}
+	if s := ValueOf([]byte("hi")).String(); s != `{"type":"Buffer","data":[104,105]}` {
+		t.Errorf("buffer: %s", s)
+	}
+	var buf Buffer
+	if err := buf.UnmarshalJSON([]byte(`{"type":"Buffer","data":[104,105]}`)); err != nil || string(buf) != "hi" {
+		t.Errorf("buffer decode: %q %v", buf, err)
+	}
+	if err := buf.UnmarshalJSON([]byte(`{"type":"Buffer","data":[300]}`)); err == nil {
+		t.Error("out-of-range byte accepted")
+	}
+}
