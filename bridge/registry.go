@@ -324,13 +324,6 @@ func (r *registry) localEventTargets(event string, groups []string, broadcast bo
 	return out
 }
 
-// node returns a node by ID.
-func (r *registry) node(id string) *Node {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.nodes[id]
-}
-
 // addNode registers a node. Callers hold r.mu.
 func (r *registry) addNode(n *Node) {
 	r.nodes[n.ID] = n

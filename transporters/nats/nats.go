@@ -126,7 +126,9 @@ func (t *Transporter) Connect(ctx context.Context, env transporters.Env) error {
 		nats.MaxReconnects(t.opts.MaxReconnectAttempts),
 		nats.ReconnectWait(t.opts.ReconnectWait),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			logger.Warn("NATS disconnected", "err", err)
+			if err != nil { // nil on a deliberate Close
+				logger.Warn("NATS disconnected", "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
 			logger.Info("NATS reconnected")

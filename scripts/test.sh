@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Run molbridge's checks and tests, as CI does (.ci/run calls this script).
+#
+#   scripts/test.sh
+#
+# 1. set-up, idempotent: scripts/brokers.sh nats (a NATS server on
+#    127.0.0.1:4222, installing nats-server with apt-get when missing) and
+#    scripts/deps.sh (Node.js and compat/node_modules, for the tests that run
+#    JS moleculer nodes);
+# 2. go vet ./...;
+# 3. go test -count=1 ./...;
+# 4. go test -race -count=1 on the core packages.
+#
+# Exits non-zero on the first failure. Each go command runs in its own
+# process group, which is killed when it ends, so that no node process a
+# test started outlives the script.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+	export PATH=$PATH:/usr/local/go/bin
+fi
+command -v go >/dev/null 2>&1 || { echo "test.sh: go not found; install Go first" >&2; exit 1; }
+
+CORE=(./protocol/... ./packets/... ./serializers/... ./transporters/... ./bridge/...)
+
+# ---------------------------------------------------------------- process groups
+
+GROUP=
+kill_group() {
+	local pgid=$1
+	[ -n "$pgid" ] || return 0
+	if kill -0 -- "-$pgid" 2>/dev/null; then
+		kill -TERM -- "-$pgid" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 -- "-$pgid" 2>/dev/null || return 0
+			sleep 0.2
+		done
+		kill -KILL -- "-$pgid" 2>/dev/null || true
+	fi
+}
+trap 'kill_group "$GROUP"' EXIT
+trap 'kill_group "$GROUP"; exit 130' INT TERM
+
+# in_group CMD...: run CMD in a process group of its own and wait for it;
+# then kill whatever is left in that group.
+in_group() {
+	local rc=0
+	set -m
+	"$@" </dev/null &
+	GROUP=$!
+	set +m
+	wait "$GROUP" || rc=$?
+	kill_group "$GROUP"
+	GROUP=
+	return "$rc"
+}
+
+step() { printf '\n== %s\n' "$*"; }
+
+# ---------------------------------------------------------------- steps
+
+step "set-up"
+bash scripts/brokers.sh nats
+bash scripts/deps.sh
+go version
+node --version | sed 's/^/node /'
+
+step "go vet ./..."
+in_group go vet ./...
+
+step "go test -count=1 ./..."
+in_group go test -count=1 ./...
+
+step "go test -race -count=1 (core packages)"
+in_group go test -race -count=1 "${CORE[@]}"
