@@ -15,7 +15,11 @@ type RawCodec interface {
 	// Format names the encoding, e.g. "JSON"; equal formats can pass raw
 	// bytes through without decoding them.
 	Format() string
-	// DecodeValue decodes raw into the value into points to.
+	// DecodeValue decodes raw into the value into points to, matching
+	// struct fields by their json tags as encoding/json does. Decoding into
+	// a *any must give JSON-like data, the shapes JS sees: map[string]any,
+	// []any, float64 for every number, string, bool, nil, and []byte for
+	// binary data.
 	DecodeValue(raw []byte, into any) error
 }
 
