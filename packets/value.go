@@ -176,10 +176,58 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		}
 		return json.Marshal(x)
 	}
-	if b, ok := v.goVal.([]byte); ok {
-		return json.Marshal(Buffer(b))
+	return json.Marshal(withBuffers(v.goVal))
+}
+
+// withBuffers returns v with every []byte inside maps and slices turned
+// into a Buffer, so that binary data takes the shape JS gives a Buffer at
+// any depth; v itself is not changed. Struct fields should use the Buffer
+// type for the same effect.
+func withBuffers(v any) any {
+	if !hasBytes(v) {
+		return v
 	}
-	return json.Marshal(v.goVal)
+	return bytesToBuffers(v)
+}
+
+func bytesToBuffers(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return Buffer(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = bytesToBuffers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = bytesToBuffers(e)
+		}
+		return out
+	}
+	return v
+}
+
+func hasBytes(v any) bool {
+	switch x := v.(type) {
+	case []byte:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if hasBytes(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasBytes(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // UnmarshalJSON keeps the JSON text; it is decoded when asked for.

@@ -33,6 +33,10 @@ func TestValueKinds(t *testing.T) {
 	if s := ValueOf([]byte("hi")).String(); s != `{"type":"Buffer","data":[104,105]}` {
 		t.Errorf("buffer: %s", s)
 	}
+	nested := ValueOf(map[string]any{"b": []byte{1}, "l": []any{[]byte{2}}})
+	if s := nested.String(); s != `{"b":{"type":"Buffer","data":[1]},"l":[{"type":"Buffer","data":[2]}]}` {
+		t.Errorf("nested buffers: %s", s)
+	}
 	var buf Buffer
 	if err := buf.UnmarshalJSON([]byte(`{"type":"Buffer","data":[104,105]}`)); err != nil || string(buf) != "hi" {
 		t.Errorf("buffer decode: %q %v", buf, err)
