@@ -6,6 +6,8 @@
 // Commands:
 //
 //	peer    run a Go node with the conformance catalog (gopeer services)
+//	decode  print one packet's payload as JSON (molbridge decode --serializer S --type T [FILE])
+//	encode  turn a payload in JSON into packet bytes (molbridge encode --serializer S --type T [FILE])
 //
 // Run "molbridge <command> -h" for a command's flags.
 package main
@@ -36,6 +38,8 @@ type stdio struct {
 // commands lists the subcommands, in the order usage shows them.
 var commands = []command{
 	{name: "peer", summary: "run a Go node with the conformance catalog (gopeer services)", run: runPeer},
+	{name: "decode", summary: "print one packet's payload as JSON", run: runDecode},
+	{name: "encode", summary: "turn a payload in JSON into packet bytes", run: runEncode},
 }
 
 func main() {
