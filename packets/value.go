@@ -174,7 +174,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(x)
+		return json.Marshal(withBuffers(x))
 	}
 	return json.Marshal(withBuffers(v.goVal))
 }

@@ -1,0 +1,580 @@
+package objcodec
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+
+	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/protocol"
+)
+
+// Marshal encodes a payload as one map with the JSON serializer's field
+// names. Undefined values are left out, except in CBOR, where JS writes the
+// fields its packets always have (params; data; an event's groups) with
+// the undefined value.
+func Marshal(f Format, p packets.Payload) ([]byte, error) {
+	w := writer{f: f}
+	var err error
+	switch x := p.(type) {
+	case *packets.Request:
+		w.b = make([]byte, 0, 256)
+		err = w.request(x)
+	case *packets.Response:
+		w.b = make([]byte, 0, 160)
+		err = w.response(x)
+	case *packets.Event:
+		w.b = make([]byte, 0, 256)
+		err = w.event(x)
+	default:
+		rv := reflect.ValueOf(p)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return nil, fmt.Errorf("cannot encode a %T payload", p)
+		}
+		w.b = make([]byte, 0, 128)
+		err = w.reflectStruct(rv.Elem(), 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+func (w *writer) request(p *packets.Request) error {
+	hasParams := w.f == CBOR || !p.Params.IsUndefined()
+	n := 12
+	if hasParams {
+		n++
+	}
+	if p.Seq != nil {
+		n++
+	}
+	w.mapHeader(n)
+	w.str("id")
+	w.str(p.ID)
+	w.str("action")
+	w.str(p.Action)
+	if hasParams {
+		w.str("params")
+		if err := w.value(p.Params, 0); err != nil {
+			return fmt.Errorf("params: %w", err)
+		}
+	}
+	w.str("meta")
+	if err := w.mapAny(p.Meta, 0); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	w.str("timeout")
+	w.number(p.Timeout)
+	w.str("level")
+	w.int(int64(p.Level))
+	w.str("tracing")
+	w.boolPtr(p.Tracing)
+	w.str("parentID")
+	w.nullString(p.ParentID)
+	w.str("requestID")
+	w.str(p.RequestID)
+	w.str("caller")
+	w.nullString(p.Caller)
+	w.str("stream")
+	w.boolean(p.Stream)
+	if p.Seq != nil {
+		w.str("seq")
+		w.int(*p.Seq)
+	}
+	w.envelope(&p.Envelope)
+	return nil
+}
+
+func (w *writer) response(p *packets.Response) error {
+	hasData := w.f == CBOR || !p.Data.IsUndefined()
+	n := 5
+	for _, present := range []bool{hasData, p.Error != nil, p.Stream != nil, p.Seq != nil} {
+		if present {
+			n++
+		}
+	}
+	w.mapHeader(n)
+	w.str("id")
+	w.str(p.ID)
+	w.str("meta")
+	if err := w.mapAny(p.Meta, 0); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	w.str("success")
+	w.boolean(p.Success)
+	if hasData {
+		w.str("data")
+		if err := w.value(p.Data, 0); err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+	}
+	if p.Error != nil {
+		w.str("error")
+		if err := w.reflectStruct(reflect.ValueOf(p.Error).Elem(), 0); err != nil {
+			return fmt.Errorf("error: %w", err)
+		}
+	}
+	if p.Stream != nil {
+		w.str("stream")
+		w.boolean(*p.Stream)
+	}
+	if p.Seq != nil {
+		w.str("seq")
+		w.int(*p.Seq)
+	}
+	w.envelope(&p.Envelope)
+	return nil
+}
+
+func (w *writer) event(p *packets.Event) error {
+	hasData := w.f == CBOR || !p.Data.IsUndefined()
+	hasGroups := w.f == CBOR || len(p.Groups) > 0
+	n := 12
+	if hasData {
+		n++
+	}
+	if hasGroups {
+		n++
+	}
+	w.mapHeader(n)
+	w.str("id")
+	w.str(p.ID)
+	w.str("event")
+	w.str(p.Event)
+	if hasData {
+		w.str("data")
+		if err := w.value(p.Data, 0); err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+	}
+	if hasGroups {
+		w.str("groups")
+		if len(p.Groups) == 0 {
+			w.undefined()
+		} else {
+			w.arrayHeader(len(p.Groups))
+			for _, g := range p.Groups {
+				w.str(g)
+			}
+		}
+	}
+	w.str("broadcast")
+	w.boolean(p.Broadcast)
+	w.str("meta")
+	if err := w.mapAny(p.Meta, 0); err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	w.str("level")
+	w.int(int64(p.Level))
+	w.str("tracing")
+	w.boolPtr(p.Tracing)
+	w.str("parentID")
+	w.nullString(p.ParentID)
+	w.str("requestID")
+	w.str(p.RequestID)
+	w.str("caller")
+	w.nullString(p.Caller)
+	w.str("needAck")
+	w.boolPtr(p.NeedAck)
+	w.envelope(&p.Envelope)
+	return nil
+}
+
+func (w *writer) envelope(e *packets.Envelope) {
+	w.str("ver")
+	w.str(e.Ver)
+	w.str("sender")
+	w.str(e.Sender)
+}
+
+func (w *writer) boolPtr(b *bool) {
+	if b == nil {
+		w.null()
+	} else {
+		w.boolean(*b)
+	}
+}
+
+func (w *writer) nullString(s packets.NullString) {
+	if s == "" {
+		w.null()
+	} else {
+		w.str(string(s))
+	}
+}
+
+// Unmarshal decodes a payload of type t. Params and data stay sub-slices of
+// data, held with codec.
+func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, error) {
+	r := reader{f: f, d: data}
+	var (
+		p   packets.Payload
+		err error
+	)
+	switch t {
+	case protocol.Request:
+		p, err = r.request()
+	case protocol.Response:
+		p, err = r.response()
+	case protocol.Event:
+		p, err = r.event()
+	default:
+		p, err = r.generic(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// msgpack5 stops after the first value; notepack.io and cbor-x refuse
+	// bytes after it.
+	if f != MsgPack && r.p != len(data) {
+		return nil, fmt.Errorf("%d bytes after the payload", len(data)-r.p)
+	}
+	return p, nil
+}
+
+// generic decodes the packets that are not on the call path: the whole map
+// into JSON-like data, then into the payload struct.
+func (r *reader) generic(t protocol.PacketType) (packets.Payload, error) {
+	p, err := packets.New(t)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.value(0, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, fmt.Errorf("payload is %s, not a map", describe(v))
+	}
+	if err := assign(reflect.ValueOf(p).Elem(), v); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// object reads the payload map, calling field for each key; field must
+// read the key's value.
+func (r *reader) object(field func(key []byte) error) error {
+	it, err := r.next()
+	if err != nil {
+		return err
+	}
+	if it.k != kMap {
+		return fmt.Errorf("payload is %s, not a map", it.k)
+	}
+	for n := it.l; r.more(&n); {
+		keyStart := r.p
+		kit, err := r.next()
+		if err != nil {
+			return err
+		}
+		var key []byte
+		if kit.k == kString {
+			key = kit.s
+		} else {
+			r.p = keyStart
+			k, err := r.key()
+			if err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		if err := field(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fieldError(field, want string) error {
+	return fmt.Errorf("field %q must be %s", field, want)
+}
+
+func (r *reader) str(field string) (string, error) {
+	it, err := r.next()
+	if err != nil {
+		return "", err
+	}
+	switch it.k {
+	case kString:
+		return string(it.s), nil
+	case kNull, kUndefined:
+		return "", nil
+	}
+	return "", fieldError(field, "a string")
+}
+
+func (r *reader) nullString(field string) (packets.NullString, error) {
+	s, err := r.str(field)
+	return packets.NullString(s), err
+}
+
+func (r *reader) num(field string) (float64, error) {
+	it, err := r.next()
+	if err != nil {
+		return 0, err
+	}
+	switch it.k {
+	case kNumber:
+		return it.n, nil
+	case kNull, kUndefined:
+		return 0, nil
+	}
+	return 0, fieldError(field, "a number")
+}
+
+func (r *reader) integer(field string) (int64, error) {
+	f, err := r.num(field)
+	if err != nil {
+		return 0, err
+	}
+	if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fieldError(field, "an integer")
+	}
+	return int64(f), nil
+}
+
+func (r *reader) optInteger(field string) (*int64, error) {
+	start := r.p
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	if it.k == kNull || it.k == kUndefined {
+		return nil, nil
+	}
+	r.p = start
+	n, err := r.integer(field)
+	return &n, err
+}
+
+func (r *reader) boolean(field string) (bool, error) {
+	it, err := r.next()
+	if err != nil {
+		return false, err
+	}
+	switch it.k {
+	case kBool:
+		return it.b, nil
+	case kNull, kUndefined:
+		return false, nil
+	}
+	return false, fieldError(field, "a boolean")
+}
+
+var trueVal, falseVal = true, false
+
+func (r *reader) boolPtr(field string) (*bool, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case it.k == kBool && it.b:
+		return &trueVal, nil
+	case it.k == kBool:
+		return &falseVal, nil
+	case it.k == kNull, it.k == kUndefined:
+		return nil, nil
+	}
+	return nil, fieldError(field, "a boolean or null")
+}
+
+// rawValue checks the next value and keeps its bytes.
+func (r *reader) rawValue() (packets.Value, error) {
+	start := r.p
+	it, err := r.next()
+	if err != nil {
+		return packets.Undefined, err
+	}
+	switch it.k {
+	case kNull:
+		return packets.Null, nil
+	case kUndefined:
+		return packets.Undefined, nil
+	}
+	if _, err := r.finish(it, 0, false); err != nil {
+		return packets.Undefined, err
+	}
+	return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
+}
+
+var codecs = [...]packets.RawCodec{MsgPack: Codec{MsgPack}, Notepack: Codec{Notepack}, CBOR: Codec{CBOR}}
+
+func (r *reader) meta() (packets.Meta, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil, nil
+	case kMap:
+		v, err := r.finish(it, 0, true)
+		if err != nil {
+			return nil, err
+		}
+		return v.(map[string]any), nil
+	}
+	return nil, fieldError("meta", "a map")
+}
+
+func (r *reader) groups() ([]string, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil, nil
+	case kArray:
+		out := make([]string, 0, max(it.l, 0))
+		for n := it.l; r.more(&n); {
+			s, err := r.str("groups")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fieldError("groups", "an array of strings")
+}
+
+func (r *reader) errorPayload() (*packets.ErrorPayload, error) {
+	v, err := r.value(0, true)
+	if err != nil {
+		return nil, err
+	}
+	switch v.(type) {
+	case nil, undefinedValue:
+		return nil, nil
+	case map[string]any:
+		e := new(packets.ErrorPayload)
+		if err := assign(reflect.ValueOf(e).Elem(), v); err != nil {
+			return nil, fmt.Errorf("error: %w", err)
+		}
+		return e, nil
+	}
+	return nil, fieldError("error", "a map")
+}
+
+func (r *reader) skip() error {
+	_, err := r.value(0, false)
+	return err
+}
+
+func (r *reader) request() (*packets.Request, error) {
+	p := new(packets.Request)
+	err := r.object(func(key []byte) (err error) {
+		switch string(key) {
+		case "id":
+			p.ID, err = r.str("id")
+		case "action":
+			p.Action, err = r.str("action")
+		case "params":
+			p.Params, err = r.rawValue()
+		case "meta":
+			p.Meta, err = r.meta()
+		case "timeout":
+			p.Timeout, err = r.num("timeout")
+		case "level":
+			var n int64
+			n, err = r.integer("level")
+			p.Level = int(n)
+		case "tracing":
+			p.Tracing, err = r.boolPtr("tracing")
+		case "parentID":
+			p.ParentID, err = r.nullString("parentID")
+		case "requestID":
+			p.RequestID, err = r.str("requestID")
+		case "caller":
+			p.Caller, err = r.nullString("caller")
+		case "stream":
+			p.Stream, err = r.boolean("stream")
+		case "seq":
+			p.Seq, err = r.optInteger("seq")
+		case "ver":
+			p.Ver, err = r.str("ver")
+		case "sender":
+			p.Sender, err = r.str("sender")
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return p, err
+}
+
+func (r *reader) response() (*packets.Response, error) {
+	p := new(packets.Response)
+	err := r.object(func(key []byte) (err error) {
+		switch string(key) {
+		case "id":
+			p.ID, err = r.str("id")
+		case "meta":
+			p.Meta, err = r.meta()
+		case "success":
+			p.Success, err = r.boolean("success")
+		case "data":
+			p.Data, err = r.rawValue()
+		case "error":
+			p.Error, err = r.errorPayload()
+		case "stream":
+			p.Stream, err = r.boolPtr("stream")
+		case "seq":
+			p.Seq, err = r.optInteger("seq")
+		case "ver":
+			p.Ver, err = r.str("ver")
+		case "sender":
+			p.Sender, err = r.str("sender")
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return p, err
+}
+
+func (r *reader) event() (*packets.Event, error) {
+	p := new(packets.Event)
+	err := r.object(func(key []byte) (err error) {
+		switch string(key) {
+		case "id":
+			p.ID, err = r.str("id")
+		case "event":
+			p.Event, err = r.str("event")
+		case "data":
+			p.Data, err = r.rawValue()
+		case "groups":
+			p.Groups, err = r.groups()
+		case "broadcast":
+			p.Broadcast, err = r.boolean("broadcast")
+		case "meta":
+			p.Meta, err = r.meta()
+		case "level":
+			var n int64
+			n, err = r.integer("level")
+			p.Level = int(n)
+		case "tracing":
+			p.Tracing, err = r.boolPtr("tracing")
+		case "parentID":
+			p.ParentID, err = r.nullString("parentID")
+		case "requestID":
+			p.RequestID, err = r.str("requestID")
+		case "caller":
+			p.Caller, err = r.nullString("caller")
+		case "needAck":
+			p.NeedAck, err = r.boolPtr("needAck")
+		case "ver":
+			p.Ver, err = r.str("ver")
+		case "sender":
+			p.Sender, err = r.str("sender")
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return p, err
+}
