@@ -219,8 +219,15 @@ func errorFromPayload(p *packets.ErrorPayload, sender string) *Error {
 		}
 	case "ServiceNotFoundError":
 		rebuilt = errServiceNotFound(str("action"), str("nodeID"))
-		if str("action") == "" {
-			rebuilt.Message = p.Message
+		// JS builds the message from whatever data has: the action (and
+		// node), else the service (and version), else nothing.
+		switch {
+		case str("service") != "" && str("version") != "":
+			rebuilt.Message = fmt.Sprintf("Service '%s.%s' not found.", str("version"), str("service"))
+		case str("service") != "":
+			rebuilt.Message = fmt.Sprintf("Service '%s' not found.", str("service"))
+		case str("action") == "":
+			rebuilt.Message = ""
 		}
 	case "ServiceNotAvailableError":
 		rebuilt = errServiceNotAvailable(str("action"), str("nodeID"))
@@ -235,6 +242,28 @@ func errorFromPayload(p *packets.ErrorPayload, sender string) *Error {
 	case "MaxCallLevelError":
 		lvl, _ := data["level"].(float64)
 		rebuilt = errMaxCallLevel(str("nodeID"), int(lvl))
+	case "GracefulStopTimeoutError":
+		rebuilt = &Error{Message: "Unable to stop ServiceBroker gracefully.", Code: 500, Type: "GRACEFUL_STOP_TIMEOUT"}
+		e.Data = nil
+		if svc, ok := data["service"].(map[string]any); ok {
+			name, _ := svc["name"].(string)
+			rebuilt.Message = fmt.Sprintf("Unable to stop '%s' service gracefully.", name)
+			d := map[string]any{}
+			for _, k := range []string{"name", "version"} {
+				if v, ok := svc[k]; ok && v != nil {
+					d[k] = v
+				}
+			}
+			e.Data = d
+		}
+	case "ProtocolVersionMismatchError":
+		rebuilt = &Error{Message: "Protocol version mismatch.", Code: 500, Type: "PROTOCOL_VERSION_MISMATCH"}
+	case "InvalidPacketDataError":
+		rebuilt = &Error{Message: "Invalid packet data.", Code: 500, Type: "INVALID_PACKET_DATA"}
+	case "ServiceSchemaError":
+		rebuilt = &Error{Message: p.Message, Code: 500, Type: "SERVICE_SCHEMA_ERROR"}
+	case "BrokerOptionsError":
+		rebuilt = &Error{Message: p.Message, Code: 500, Type: "BROKER_OPTIONS_ERROR"}
 	}
 	if rebuilt != nil {
 		e.Message, e.Code, e.Type = rebuilt.Message, rebuilt.Code, rebuilt.Type
