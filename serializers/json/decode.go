@@ -352,9 +352,7 @@ func decodeMeta(raw []byte) (packets.Meta, error) {
 	if len(raw) == 2 {
 		return packets.Meta{}, nil
 	}
-	var m packets.Meta
-	err := json.Unmarshal(raw, &m)
-	return m, err
+	return decodeObject(raw, "meta")
 }
 
 func fieldError(field, want string) error {

@@ -140,22 +140,15 @@ func appendMeta(b []byte, m packets.Meta) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
-	if len(m) == 0 {
-		return append(b, "{}"...), nil
-	}
-	enc, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, enc...), nil
+	return appendObject(b, m)
 }
 
 func appendValue(b []byte, v packets.Value) ([]byte, error) {
 	if raw, ok := v.Raw(packets.JSONFormat); ok {
 		return append(b, raw...), nil
 	}
-	if v.IsNull() {
-		return append(b, "null"...), nil
+	if g, ok := v.Go(); ok {
+		return appendAny(b, g)
 	}
 	enc, err := v.MarshalJSON()
 	if err != nil {

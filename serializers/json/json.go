@@ -40,6 +40,8 @@ func (Serializer) Marshal(p packets.Payload) ([]byte, error) {
 		b, err = appendResponse(make([]byte, 0, 384), x)
 	case *packets.Event:
 		b, err = appendEvent(make([]byte, 0, 512), x)
+	case *packets.Info:
+		b, err = appendInfo(make([]byte, 0, 4096), x)
 	default:
 		b, err = json.Marshal(p)
 	}
@@ -63,6 +65,8 @@ func (Serializer) Unmarshal(t protocol.PacketType, data []byte) (packets.Payload
 		p, err = unmarshalResponse(data)
 	case protocol.Event:
 		p, err = unmarshalEvent(data)
+	case protocol.Info:
+		p, err = unmarshalInfo(data)
 	default:
 		return unmarshalReflect(t, data)
 	}
