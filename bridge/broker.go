@@ -36,6 +36,9 @@ type Broker struct {
 	balanced   bool // the message broker balances (disableBalancer in effect)
 	reg        *registry
 	local      *Node
+	// gossipRaw holds the node info of remote nodes as gossip brought
+	// it (guarded by reg.mu); see gossip.go.
+	gossipRaw map[string]map[string]any
 
 	mu       sync.Mutex // guards services, infoCache, seqDirty, balancedSubs
 	services []*localService
@@ -114,6 +117,7 @@ func New(opts Options) (*Broker, error) {
 		reg:        newRegistry(!opts.NoPreferLocal, strategy, opts.StrategyOptions),
 		pending:    map[string]*pendingCall{},
 		pings:      map[string]chan *packets.Pong{},
+		gossipRaw:  map[string]map[string]any{},
 		created:    time.Now(),
 	}
 	if b.instanceID == "" {
@@ -273,6 +277,7 @@ func (b *Broker) Start(ctx context.Context) error {
 		env := transporters.Env{
 			Prefix: b.prefix, NodeID: b.nodeID, InstanceID: b.instanceID,
 			Handler: b.onPacket, Reconnected: b.onReconnected, Logger: b.log,
+			Namespace: b.opts.Namespace, Serializer: b.ser, Nodes: nodeDirectory{b},
 		}
 		if err := b.tr.Connect(ctx, env); err != nil {
 			cancel()
@@ -288,9 +293,15 @@ func (b *Broker) Start(ctx context.Context) error {
 			}
 		}
 		b.connected.Store(true)
-		b.send(protocol.BroadcastTopic(protocol.Discover), &packets.Discover{})
-		b.runLoop(loopCtx, b.heartbeatLoop)
-		b.runLoop(loopCtx, b.livenessLoop)
+		if g, ok := b.tr.(transporters.Gossiper); ok {
+			// Discovery and liveness travel in gossip (TCP): no DISCOVER,
+			// no heartbeat timers, as with JS.
+			b.runLoop(loopCtx, func(ctx context.Context) { b.gossipLoop(ctx, g.GossipPeriod()) })
+		} else {
+			b.send(protocol.BroadcastTopic(protocol.Discover), &packets.Discover{})
+			b.runLoop(loopCtx, b.heartbeatLoop)
+			b.runLoop(loopCtx, b.livenessLoop)
+		}
 	}
 	b.mu.Lock()
 	services := slices.Clone(b.services)

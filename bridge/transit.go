@@ -59,6 +59,10 @@ func (b *Broker) onPacket(t protocol.PacketType, data []byte) {
 		b.onHeartbeat(p)
 	case *packets.Disconnect:
 		b.nodeDisconnected(p.Sender, false)
+	case *packets.GossipReq:
+		b.onGossipReq(p)
+	case *packets.GossipRes:
+		b.onGossipRes(p)
 	case *packets.Ping:
 		_ = b.send(protocol.TargetedTopic(protocol.Pong, p.Sender),
 			&packets.Pong{Time: p.Time, ID: p.ID, Arrived: time.Now().UnixMilli()})

@@ -16,8 +16,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/molbridge/molbridge/protocol"
+	"github.com/molbridge/molbridge/serializers"
 )
 
 // Handler receives the bytes of one packet of type t. The handler owns data.
@@ -39,6 +41,62 @@ type Env struct {
 	Reconnected func()
 	// Logger receives the transporter's log records.
 	Logger *slog.Logger
+
+	// Namespace is the node's namespace ("" for none). The TCP
+	// transporter's UDP discovery compares it with the peers'.
+	Namespace string
+	// Serializer is the node's serializer. A transporter that builds
+	// packets of its own (the TCP transporter's GOSSIP_HELLO) uses it.
+	Serializer serializers.Serializer
+	// Nodes is the broker's node registry, for transporters that discover
+	// nodes themselves (TCP). Brokers always set it.
+	Nodes NodeDirectory
+}
+
+// NodeAddress is what a node registry knows of where a node is.
+type NodeAddress struct {
+	ID        string
+	Local     bool
+	Available bool
+	// Hostname, IPList and Port come from the node's info, or from where
+	// the node was discovered when no info has arrived yet.
+	Hostname string
+	IPList   []string
+	Port     int
+}
+
+// NodeDirectory is the part of a broker's node registry that a transporter
+// doing its own discovery works with: the TCP transporter registers the
+// nodes it finds (UDP discovery, static urls, GOSSIP_HELLO), asks where a
+// node is before it connects, and reports nodes it lost. It mirrors what
+// JS's TCP transporter does to the registry's NodeCatalog; everything else
+// (gossip about seq and CPU, node info) is handled by the broker from the
+// GOSSIP_REQ and GOSSIP_RES packets the transporter delivers.
+type NodeDirectory interface {
+	// Node returns what the registry knows of a node's address.
+	Node(id string) (NodeAddress, bool)
+	// AddOfflineNode registers an unknown node as offline with seq 0 and
+	// the address host:port; it does nothing and reports false for a
+	// known node.
+	AddOfflineNode(id, host string, port int) bool
+	// UpdateOfflineNode refreshes the address of a known offline node
+	// (port, hostname, and host prepended to its IP list when missing),
+	// as UDP discovery does; online and unknown nodes are left alone.
+	UpdateOfflineNode(id, host string, port int)
+	// Disconnected marks a node offline, as a lost connection does.
+	Disconnected(id string, unexpected bool)
+	// SetLocalPort records the local node's TCP port in its info and
+	// increments its seq, as JS does once its TCP server listens.
+	SetLocalPort(port int)
+}
+
+// Gossiper is implemented by transporters that carry node discovery and
+// liveness themselves (TCP). A broker whose transporter is a Gossiper
+// sends no DISCOVER, INFO, HEARTBEAT or DISCONNECT packets, runs no
+// heartbeat timers, and instead sends GOSSIP_REQ every GossipPeriod and
+// answers the GOSSIP_REQ and GOSSIP_RES packets it receives.
+type Gossiper interface {
+	GossipPeriod() time.Duration
 }
 
 // Transporter connects a node to a message broker. Methods are safe for

@@ -6,4 +6,5 @@ package all
 
 import (
 	_ "github.com/molbridge/molbridge/transporters/nats" // nats://, NATS
+	_ "github.com/molbridge/molbridge/transporters/tcp"  // tcp://, TCP
 )
