@@ -9,13 +9,29 @@
  * answer; when the Go node it called leaves, it stops. It also answers any
  * other Go node (e.g. examples/greeter) until Ctrl-C.
  *
- * Environment: TRANSPORTER ("nats://127.0.0.1:4222"), NAMESPACE (""),
+ * Environment: TRANSPORTER (default: TCP on loopback, see below), NAMESPACE (""),
  * NODEID ("js-demo"), DEMO_TIMEOUT (seconds before giving up with exit code 1;
  * 0, the default, waits forever).
  */
 "use strict";
 
+const net = require("net");
 const { ServiceBroker } = require("moleculer");
+
+// Without TRANSPORTER the demo runs on the TCP transporter with a static node
+// list and no UDP discovery (examples/demo/main.go has the same list), bound
+// to loopback: moleculer's TCP server has no bind option, so listen() is
+// told the address.
+const tcpURLs = ["127.0.0.1:4501/go-demo", "127.0.0.1:4502/js-demo"];
+if (!process.env.TRANSPORTER) {
+	const listen = net.Server.prototype.listen;
+	net.Server.prototype.listen = function (...args) {
+		if (args[0] !== null && typeof args[0] === "object" && !args[0].host && !args[0].path)
+			args[0] = Object.assign({}, args[0], { host: "127.0.0.1" });
+		else if (typeof args[0] === "number" && typeof args[1] !== "string") args.splice(1, 0, "127.0.0.1");
+		return listen.apply(this, args);
+	};
+}
 
 const nodeID = process.env.NODEID || "js-demo";
 const timeoutSecs = Number(process.env.DEMO_TIMEOUT || 0);
@@ -23,7 +39,10 @@ const timeoutSecs = Number(process.env.DEMO_TIMEOUT || 0);
 const broker = new ServiceBroker({
 	nodeID,
 	namespace: process.env.NAMESPACE || "",
-	transporter: process.env.TRANSPORTER || "nats://127.0.0.1:4222",
+	transporter: process.env.TRANSPORTER || {
+		type: "TCP",
+		options: { udpDiscovery: false, urls: tcpURLs }
+	},
 	logger: { type: "Console", options: { level: "warn" } }
 });
 

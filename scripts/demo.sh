@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# molbridge's demo: a Go node and a JS node calling each other over NATS.
+# molbridge's demo: a Go node and a JS node calling each other over the TCP
+# transporter, with no message broker.
 #
 #   scripts/demo.sh
 #
-# Sets up what the demo needs (idempotent: scripts/brokers.sh nats starts a
-# NATS server on 127.0.0.1:4222, installing nats-server with apt-get when it
-# is missing; scripts/deps.sh installs Node.js and compat/node_modules when
-# missing), then starts the JS node compat/demo.js in the background and runs
-# the Go node examples/demo. Exits 0 when both sides called each other.
+# Sets up what the demo needs (idempotent: scripts/deps.sh installs Node.js
+# and compat/node_modules when missing), then starts the JS node
+# compat/demo.js in the background and runs the Go node examples/demo; they
+# find each other from a static list of addresses on 127.0.0.1 (ports 4501
+# and 4502). Exits 0 when both sides called each other. With TRANSPORTER set
+# (e.g. nats://127.0.0.1:4222) both nodes use that broker instead.
 #
 # Environment: DEMO_TIMEOUT (seconds each side waits for the other, 60).
 set -euo pipefail
@@ -19,7 +21,9 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 fi
 command -v go >/dev/null 2>&1 || { echo "demo.sh: go not found; install Go first" >&2; exit 1; }
 
-bash scripts/brokers.sh nats
+case "${TRANSPORTER:-}" in
+nats://*) bash scripts/brokers.sh nats ;;
+esac
 bash scripts/deps.sh
 
 export DEMO_TIMEOUT=${DEMO_TIMEOUT:-60}
@@ -37,7 +41,7 @@ trap 'exit 130' INT TERM
 # on the compiler.
 go build -o /dev/null ./examples/demo
 
-echo "== molbridge demo: Go node go-demo and JS node js-demo, over NATS at 127.0.0.1:4222"
+echo "== molbridge demo: Go node go-demo and JS node js-demo, over ${TRANSPORTER:-the TCP transporter (no broker)}"
 node compat/demo.js </dev/null &
 JS_PID=$!
 

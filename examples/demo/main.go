@@ -1,6 +1,7 @@
 // Command demo is the Go half of molbridge's demo: a Go node and a JS node
-// (compat/demo.js) that call each other over NATS. scripts/demo.sh runs both;
-// by hand:
+// (compat/demo.js) that call each other over the TCP transporter, with no
+// message broker: each node knows the other's address from a static list,
+// and both listen on 127.0.0.1 only. scripts/demo.sh runs both; by hand:
 //
 //	node compat/demo.js &
 //	go run ./examples/demo
@@ -9,7 +10,8 @@
 // calls jsgreeter.hello, waits until the JS node has called gogreeter.hello,
 // then stops; the JS node stops when it sees the Go node leave.
 //
-// Environment: TRANSPORTER ("nats://127.0.0.1:4222"), NAMESPACE (""),
+// Environment: TRANSPORTER (a JS connection string, e.g.
+// "nats://127.0.0.1:4222", to use a broker instead of TCP), NAMESPACE (""),
 // DEMO_TIMEOUT (seconds to wait for the JS node, 60).
 package main
 
@@ -25,10 +27,38 @@ import (
 	"time"
 
 	"github.com/molbridge/molbridge/bridge"
+	"github.com/molbridge/molbridge/transporters"
 	_ "github.com/molbridge/molbridge/transporters/nats"
+	"github.com/molbridge/molbridge/transporters/tcp"
 )
 
 const nodeID = "go-demo"
+
+// tcpURLs is the static node list both demo nodes use (compat/demo.js has
+// the same): each node listens on its own entry's port.
+var tcpURLs = []string{"127.0.0.1:4501/go-demo", "127.0.0.1:4502/js-demo"}
+
+// transporter returns the TCP transporter on loopback, or the one named by
+// TRANSPORTER.
+func transporter() (transporters.Transporter, error) {
+	if url := os.Getenv("TRANSPORTER"); url != "" {
+		return transporters.New(url, nil)
+	}
+	o, err := tcp.OptionsFromJS("", map[string]any{"udpDiscovery": false, "urls": toAny(tcpURLs)})
+	if err != nil {
+		return nil, err
+	}
+	o.ListenHost = "127.0.0.1"
+	return tcp.New(o), nil
+}
+
+func toAny(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}
 
 func main() { os.Exit(run()) }
 
@@ -52,11 +82,16 @@ func run() int {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
 	defer cancel()
 
+	tr, err := transporter()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		return 1
+	}
 	broker, err := bridge.New(bridge.Options{
-		NodeID:         nodeID,
-		Namespace:      os.Getenv("NAMESPACE"),
-		TransporterURL: getenv("TRANSPORTER", "nats://127.0.0.1:4222"),
-		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		NodeID:      nodeID,
+		Namespace:   os.Getenv("NAMESPACE"),
+		Transporter: tr,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
