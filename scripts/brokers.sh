@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make the message brokers that molbridge's tests use available on 127.0.0.1.
 #
-#   scripts/brokers.sh [nats] [redis] [mqtt] [amqp]     (no argument = all four)
+#   scripts/brokers.sh [nats] [redis] [mqtt] [amqp] [stan] [kafka]
+#                                           (no argument = all six)
 #
 # For each broker: install the Debian package when its binary is missing,
 # start it bound to 127.0.0.1 when its port is closed, then wait (bounded)
@@ -21,6 +22,12 @@
 #   MOLBRIDGE_NATS_PORT, MOLBRIDGE_NATS_MONITOR_PORT, MOLBRIDGE_REDIS_PORT,
 #   MOLBRIDGE_MQTT_PORT     override the ports (4222, 8222, 6379, 1883); the
 #                           tests expect the defaults. RabbitMQ is always 5672.
+#   MOLBRIDGE_STAN_PORT, MOLBRIDGE_STAN_MONITOR_PORT, MOLBRIDGE_KAFKA_PORT
+#                           likewise (4223, 8223, 9092)
+#
+# Two brokers are not Debian packages: nats-streaming-server is built with
+# `go install` into $MOLBRIDGE_BROKERS_DIR/bin, and Kafka is molbridge's own
+# in-memory test broker (cmd/kafkabroker, built from this repository).
 #
 # Adding a broker (e.g. kafka, stan): add its name to ALL_BROKERS and define
 #   <name>_label            short name printed in messages
@@ -33,7 +40,7 @@
 #   <name>_post             (optional) one-off set-up once it is ready
 set -euo pipefail
 
-ALL_BROKERS=(nats redis mqtt amqp)
+ALL_BROKERS=(nats redis mqtt amqp stan kafka)
 
 STATE_DIR=${MOLBRIDGE_BROKERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/molbridge/brokers}
 WAIT_SECS=${MOLBRIDGE_BROKERS_WAIT:-60}
@@ -43,6 +50,11 @@ NATS_MONITOR_PORT=${MOLBRIDGE_NATS_MONITOR_PORT:-8222}
 REDIS_PORT=${MOLBRIDGE_REDIS_PORT:-6379}
 MQTT_PORT=${MOLBRIDGE_MQTT_PORT:-1883}
 AMQP_PORT=5672
+STAN_PORT=${MOLBRIDGE_STAN_PORT:-4223}
+STAN_MONITOR_PORT=${MOLBRIDGE_STAN_MONITOR_PORT:-8223}
+STAN_VERSION=v0.25.6
+KAFKA_PORT=${MOLBRIDGE_KAFKA_PORT:-9092}
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -217,6 +229,63 @@ amqp_post() {
 			{ warn "rabbitmq: could not enable the rabbitmq_amqp1_0 plugin"; return 1; }
 	fi
 }
+
+# ---------------------------------------------------------------- NATS Streaming (STAN)
+
+# Not packaged by Debian: built from source (about a minute the first time).
+stan_bin() { echo "$STATE_DIR/bin/nats-streaming-server"; }
+stan_label() { echo nats-streaming; }
+stan_host() { echo 127.0.0.1; }
+stan_port() { echo "$STAN_PORT"; }
+stan_installed() { [ -x "$(stan_bin)" ]; }
+stan_install() {
+	command -v go >/dev/null 2>&1 || die "nats-streaming: the go command is needed to build nats-streaming-server"
+	say "nats-streaming: building nats-streaming-server $STAN_VERSION into $STATE_DIR/bin"
+	mkdir -p "$STATE_DIR/bin"
+	(cd "$STATE_DIR" && GOBIN="$STATE_DIR/bin" GOFLAGS= go install "github.com/nats-io/nats-streaming-server@$STAN_VERSION") ||
+		die "nats-streaming: go install failed"
+}
+stan_start() {
+	local dir=$STATE_DIR/stan-$STAN_PORT
+	mkdir -p "$dir"
+	# -mc 0: no channel limit; every moleculer node makes ~12 channels per
+	# namespace and the default of 100 runs out after a few test runs.
+	run_detached "$dir/nats-streaming-server.log" \
+		"$(stan_bin)" -a 127.0.0.1 -p "$STAN_PORT" -m "$STAN_MONITOR_PORT" \
+		-cid test-cluster -st MEMORY -mc 0 -mi 10m -ma 10m
+}
+stan_ready() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -sf "http://127.0.0.1:$STAN_MONITOR_PORT/streaming/serverz" >/dev/null
+	else
+		port_open 127.0.0.1 "$STAN_PORT"
+	fi
+}
+
+# ---------------------------------------------------------------- Kafka (in-memory test broker)
+
+# cmd/kafkabroker: kfake behind a translator for kafka-node's old protocol
+# versions. Rebuilt when its sources are newer than the binary.
+kafka_bin() { echo "$STATE_DIR/bin/molbridge-kafkabroker"; }
+kafka_label() { echo kafka; }
+kafka_host() { echo 127.0.0.1; }
+kafka_port() { echo "$KAFKA_PORT"; }
+kafka_installed() {
+	[ -x "$(kafka_bin)" ] &&
+		[ -z "$(find "$REPO_DIR/cmd/kafkabroker" "$REPO_DIR/internal/kafkabroker" -newer "$(kafka_bin)" -print -quit 2>/dev/null)" ]
+}
+kafka_install() {
+	command -v go >/dev/null 2>&1 || die "kafka: the go command is needed to build cmd/kafkabroker"
+	say "kafka: building cmd/kafkabroker into $STATE_DIR/bin"
+	mkdir -p "$STATE_DIR/bin"
+	(cd "$REPO_DIR" && go build -o "$(kafka_bin)" ./cmd/kafkabroker) || die "kafka: go build failed"
+}
+kafka_start() {
+	local dir=$STATE_DIR/kafka-$KAFKA_PORT
+	mkdir -p "$dir"
+	run_detached "$dir/kafkabroker.log" "$(kafka_bin)" -addr "127.0.0.1:$KAFKA_PORT"
+}
+kafka_ready() { port_open 127.0.0.1 "$KAFKA_PORT"; }
 
 # ---------------------------------------------------------------- driver
 
