@@ -1,0 +1,262 @@
+// Package customfields holds what moleculer's schema-based serializers
+// (Avro, ProtoBuf, Thrift) share: the fields they carry as JSON text, and
+// the rule that tags params and data with a data type. It re-expresses
+// serializeCustomFields, deserializeCustomFields, convertDataToTransport and
+// convertDataFromTransport of moleculer 0.14's src/serializers/base.js.
+//
+// Encoding writes what JS writes for the same payload. Decoding is a little
+// more lenient than JS where JS would throw on input no JS node produces (an
+// empty meta or services text reads as empty), and normalizes what it
+// returns so that a decoded payload encodes and decodes to itself: meta,
+// config and metadata are never nil maps, services and ipList never nil
+// slices.
+package customfields
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/molbridge/molbridge/packets"
+)
+
+// The data types of params and data on the wire (DATATYPE_* in moleculer's
+// src/packets.js).
+const (
+	Undefined int32 = 0 // the value is undefined; no bytes
+	Null      int32 = 1 // the value is null; no bytes
+	JSON      int32 = 2 // the bytes are the value in JSON
+	Buffer    int32 = 3 // the value is a Node Buffer; the bytes are its content
+)
+
+var emptyObject = []byte("{}")
+
+// FromValue returns the wire form of a params or data value: its data type
+// and the bytes to send, nil for undefined and null. A []byte (or
+// packets.Buffer) travels raw as a Buffer; raw JSON is sent as it is; any
+// other value is encoded to JSON.
+func FromValue(v packets.Value) (int32, []byte, error) {
+	switch {
+	case v.IsUndefined():
+		return Undefined, nil, nil
+	case v.IsNull():
+		return Null, nil, nil
+	}
+	if raw, ok := v.Raw(packets.JSONFormat); ok {
+		return JSON, raw, nil
+	}
+	x, err := v.Interface() // a Go value, or raw bytes in another serializer's format
+	if err != nil {
+		return 0, nil, err
+	}
+	switch b := x.(type) {
+	case []byte:
+		if b == nil {
+			b = []byte{}
+		}
+		return Buffer, b, nil
+	case packets.Buffer:
+		if b == nil {
+			b = packets.Buffer{}
+		}
+		return Buffer, b, nil
+	case nil:
+		return Null, nil, nil
+	}
+	b, err := packets.ValueOf(x).MarshalJSON()
+	if err != nil {
+		return 0, nil, err
+	}
+	return JSON, b, nil
+}
+
+// ToValue returns the value that a data type and its bytes stand for. b is
+// nil when the bytes field was absent (null). As in JS, a data type other
+// than undefined, null and Buffer means JSON, and absent JSON bytes read as
+// null (JSON.parse(null) is null). JSON bytes are checked and kept as they
+// are, referring to b.
+func ToValue(typ int32, b []byte) (packets.Value, error) {
+	switch typ {
+	case Undefined:
+		return packets.Undefined, nil
+	case Null:
+		return packets.Null, nil
+	case Buffer:
+		if b == nil {
+			b = []byte{}
+		}
+		return packets.ValueOf(b), nil
+	}
+	if b == nil {
+		return packets.Null, nil
+	}
+	if !json.Valid(b) {
+		return packets.Value{}, errors.New("invalid JSON in params or data")
+	}
+	return packets.RawValue(packets.JSON, b), nil
+}
+
+// MarshalMeta returns a context's meta in JSON. JS always sends meta and
+// always parses it, so an empty or nil meta is sent as {}.
+func MarshalMeta(m packets.Meta) ([]byte, error) {
+	if len(m) == 0 {
+		return emptyObject, nil
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalMeta decodes meta. Empty text (ProtoBuf's default, on which JS
+// would throw) and null read as an empty meta.
+//
+// A meta encoded twice, a JSON string holding the JSON of an object, reads
+// as that object. JS sends such metas in the chunks of a streamed response:
+// its serializer rewrites the header packet's meta to JSON text in place,
+// and transit.js copies the chunks from that header, so their meta is
+// encoded again (JS's receiver then decodes the string "{...}" and merges
+// its characters into the caller's meta with Object.assign).
+func UnmarshalMeta[T ~string | ~[]byte](b T) (packets.Meta, error) {
+	if len(b) > 0 && b[0] == '"' {
+		var inner string
+		if err := json.Unmarshal([]byte(b), &inner); err != nil {
+			return nil, fmt.Errorf("meta: %w", err)
+		}
+		return UnmarshalMeta(inner)
+	}
+	m, err := unmarshalObject(b)
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	return m, nil
+}
+
+// MarshalObject returns INFO's config or metadata in JSON, {} when empty:
+// the Avro schema requires both strings, and JS always has both.
+func MarshalObject(m map[string]any) ([]byte, error) {
+	if len(m) == 0 {
+		return emptyObject, nil
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalObject decodes INFO's config or metadata; empty text and null
+// read as an empty object (JS's node.update uses `config || {}`).
+func UnmarshalObject[T ~string | ~[]byte](b T) (map[string]any, error) { return unmarshalObject(b) }
+
+func unmarshalObject[T ~string | ~[]byte](b T) (map[string]any, error) {
+	if len(b) == 0 || string(b) == "{}" || string(b) == "null" {
+		return map[string]any{}, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(b), &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// MarshalServices returns INFO's services in JSON, [] when there are none.
+func MarshalServices(s []packets.ServiceInfo) ([]byte, error) {
+	if len(s) == 0 {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(s)
+}
+
+// UnmarshalServices decodes INFO's services; empty text and null read as
+// no services.
+func UnmarshalServices[T ~string | ~[]byte](b T) ([]packets.ServiceInfo, error) {
+	var s []packets.ServiceInfo
+	if len(b) > 0 {
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			return nil, fmt.Errorf("services: %w", err)
+		}
+	}
+	if s == nil {
+		s = []packets.ServiceInfo{}
+	}
+	return s, nil
+}
+
+// MarshalError returns a RES error in JSON, nil when there is none.
+func MarshalError(e *packets.ErrorPayload) ([]byte, error) {
+	if e == nil {
+		return nil, nil
+	}
+	return json.Marshal(e)
+}
+
+// UnmarshalError decodes a RES error. As in JS (`if (obj.error)`), empty
+// text means no error; so does null.
+func UnmarshalError[T ~string | ~[]byte](b T) (*packets.ErrorPayload, error) {
+	if len(b) == 0 || string(b) == "null" {
+		return nil, nil
+	}
+	e := new(packets.ErrorPayload)
+	if err := json.Unmarshal([]byte(b), e); err != nil {
+		return nil, fmt.Errorf("error: %w", err)
+	}
+	return e, nil
+}
+
+// Gossip is the online and offline lists of a GOSSIP_REQ or GOSSIP_RES.
+type Gossip struct {
+	Online  map[string][]any
+	Offline map[string]int64
+}
+
+// MarshalGossip returns online and offline in JSON, each nil when empty: JS
+// leaves a missing list out, and Go payloads omit empty ones.
+func MarshalGossip(g Gossip) (online, offline []byte, err error) {
+	if len(g.Online) > 0 {
+		if online, err = json.Marshal(g.Online); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(g.Offline) > 0 {
+		if offline, err = json.Marshal(g.Offline); err != nil {
+			return nil, nil, err
+		}
+	}
+	return online, offline, nil
+}
+
+// UnmarshalGossip decodes online and offline; empty text and null read as
+// absent, as JS skips falsy ones.
+func UnmarshalGossip[T ~string | ~[]byte](online, offline T) (Gossip, error) {
+	var g Gossip
+	if len(online) > 0 && string(online) != "null" {
+		if err := json.Unmarshal([]byte(online), &g.Online); err != nil {
+			return Gossip{}, fmt.Errorf("online: %w", err)
+		}
+	}
+	if len(offline) > 0 && string(offline) != "null" {
+		if err := json.Unmarshal([]byte(offline), &g.Offline); err != nil {
+			return Gossip{}, fmt.Errorf("offline: %w", err)
+		}
+	}
+	return g, nil
+}
+
+// Int32 checks that a number fits the 32-bit integer fields of the schemas
+// (level, seq, port).
+func Int32(field string, v int64) (int32, error) {
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, fmt.Errorf("%s %d does not fit a 32-bit integer", field, v)
+	}
+	return int32(v), nil
+}
+
+// String converts JSON text to a string for the string fields of generated
+// message types, without a copy for the usual empty {} and [].
+func String(b []byte) string {
+	switch string(b) {
+	case "{}":
+		return "{}"
+	case "[]":
+		return "[]"
+	}
+	return string(b)
+}
