@@ -475,10 +475,12 @@ func (b *Broker) broadcastInfo() {
 		b.localInfo(false)
 		return
 	}
-	b.sendInfo(protocol.BroadcastTopic(protocol.Info), false)
+	// Subscribe first, as JS does: a node that learns of an action from
+	// this INFO may call it through its balanced queue at once.
 	if b.balanced {
 		b.renewBalancedSubscriptions()
 	}
+	b.sendInfo(protocol.BroadcastTopic(protocol.Info), false)
 }
 
 func (b *Broker) renewBalancedSubscriptions() {

@@ -212,16 +212,16 @@ func (b *Broker) remoteCall(ctx context.Context, c *Context, target string, time
 	if target == "" {
 		topic = protocol.BalancedRequestTopic(c.Action)
 	}
-	if err := b.send(topic, req); err != nil {
-		b.dropPending(c.ID)
-		return Undefined, err
-	}
-
+	// The timeout covers the whole call, a slow publish included.
 	var timer <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		timer = t.C
+	}
+	if err := b.send(topic, req); err != nil {
+		b.dropPending(c.ID)
+		return Undefined, err
 	}
 	select {
 	case r := <-p.ch:
