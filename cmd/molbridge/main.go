@@ -8,6 +8,7 @@
 //	peer    run a Go node with the conformance catalog (gopeer services)
 //	decode  print one packet's payload as JSON (molbridge decode --serializer S --type T [FILE])
 //	encode  turn a payload in JSON into packet bytes (molbridge encode --serializer S --type T [FILE])
+//	conformance  run the live interop suite over transporters × serializers (molbridge conformance --transporters T --serializers S)
 //
 // Run "molbridge <command> -h" for a command's flags.
 package main
@@ -40,6 +41,7 @@ var commands = []command{
 	{name: "peer", summary: "run a Go node with the conformance catalog (gopeer services)", run: runPeer},
 	{name: "decode", summary: "print one packet's payload as JSON", run: runDecode},
 	{name: "encode", summary: "turn a payload in JSON into packet bytes", run: runEncode},
+	{name: "conformance", summary: "run the live interop suite over transporters × serializers", run: runConformance},
 }
 
 func main() {
@@ -88,7 +90,7 @@ func usage(w io.Writer) {
 	b.WriteString("molbridge: Moleculer protocol 4 nodes in Go, interoperable with Node.js moleculer.\n\n")
 	b.WriteString("Usage:\n\n\tmolbridge <command> [flags]\n\tmolbridge help <command>\n\nCommands:\n\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "\t%-8s%s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "\t%-13s%s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun \"molbridge <command> -h\" for a command's flags.\n")
 	io.WriteString(w, b.String())

@@ -11,6 +11,7 @@ package jsnode
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,11 @@ type Options struct {
 	Services []string
 	// Transporter is the connection string; default "nats://127.0.0.1:4222".
 	Transporter string
+	// TransporterOptions, when not nil, is the JS transporter options
+	// object (TRANSPORTER_OPTIONS, as JSON).
+	TransporterOptions map[string]any
+	// Serializer is the JS serializer name (SERIALIZER); default "JSON".
+	Serializer string
 	// HeartbeatInterval and HeartbeatTimeout are in seconds.
 	HeartbeatInterval, HeartbeatTimeout float64
 	// DisableBalancer sets DISABLE_BALANCER=true.
@@ -137,8 +143,8 @@ func Script() (string, error) {
 	return script, nil
 }
 
-// Env returns the environment variables Options stand for.
-func (o Options) environ() []string {
+// environ returns the environment of the process Options stand for.
+func (o Options) environ() ([]string, error) {
 	vars := map[string]string{
 		"NODEID":      o.NodeID,
 		"TRANSPORTER": "nats://127.0.0.1:4222",
@@ -146,6 +152,16 @@ func (o Options) environ() []string {
 	}
 	if o.Transporter != "" {
 		vars["TRANSPORTER"] = o.Transporter
+	}
+	if o.TransporterOptions != nil {
+		b, err := json.Marshal(o.TransporterOptions)
+		if err != nil {
+			return nil, fmt.Errorf("jsnode: TransporterOptions: %w", err)
+		}
+		vars["TRANSPORTER_OPTIONS"] = string(b)
+	}
+	if o.Serializer != "" {
+		vars["SERIALIZER"] = o.Serializer
 	}
 	if o.Namespace != "" {
 		vars["NAMESPACE"] = o.Namespace
@@ -191,7 +207,7 @@ func (o Options) environ() []string {
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
-	return env
+	return env, nil
 }
 
 // Start runs compat/jsnode.js with o and waits for its READY line. It fails
@@ -207,7 +223,11 @@ func Start(t testing.TB, o Options) *Process {
 	}
 	cmd := exec.Command("node", script)
 	cmd.Dir = filepath.Dir(script)
-	cmd.Env = o.environ()
+	env, err := o.environ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = env
 	return StartCommand(t, "jsnode "+o.NodeID, o.NodeID, cmd, o.ReadyTimeout)
 }
 

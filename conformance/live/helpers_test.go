@@ -8,27 +8,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/molbridge/molbridge/bridge"
 	"github.com/molbridge/molbridge/conformance/jsnode"
+	"github.com/molbridge/molbridge/internal/packetjson"
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/protocol"
+	"github.com/molbridge/molbridge/serializers"
+	"github.com/molbridge/molbridge/transporters"
 )
 
 type bridgeServiceInfo = packets.ServiceInfo
-
-const natsURL = "nats://127.0.0.1:4222"
 
 var (
 	envOnce sync.Once
@@ -36,7 +37,7 @@ var (
 )
 
 // requireEnv fails the test, with a clear message, when Node.js, moleculer
-// or the NATS server is missing.
+// or the message broker is missing.
 func requireEnv(t *testing.T) {
 	t.Helper()
 	envOnce.Do(func() {
@@ -44,15 +45,10 @@ func requireEnv(t *testing.T) {
 			envErr = err
 			return
 		}
-		c, err := net.DialTimeout("tcp", "127.0.0.1:4222", 3*time.Second)
-		if err != nil {
-			envErr = fmt.Errorf("no NATS server on 127.0.0.1:4222 (start one with scripts/brokers.sh nats): %w", err)
-			return
-		}
-		c.Close()
+		envErr = cfg.checkBroker()
 	})
 	if envErr != nil {
-		t.Fatalf("live interop tests need Node.js, compat/node_modules and nats-server: %v", envErr)
+		t.Fatalf("live interop tests need Node.js, compat/node_modules and the message broker: %v", envErr)
 	}
 }
 
@@ -127,12 +123,14 @@ func (c *cluster) goNode(role string, opt func(*bridge.Options), services ...bri
 	t.Helper()
 	logs := &logBuffer{}
 	o := bridge.Options{
-		NodeID:            c.id(role),
-		Namespace:         c.ns,
-		TransporterURL:    natsURL,
-		HeartbeatInterval: time.Second,
-		HeartbeatTimeout:  c.hbTimeout,
-		Logger:            slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		NodeID:             c.id(role),
+		Namespace:          c.ns,
+		TransporterURL:     cfg.URL,
+		TransporterOptions: cfg.transporterOptions(),
+		SerializerName:     cfg.Serializer,
+		HeartbeatInterval:  time.Second,
+		HeartbeatTimeout:   c.hbTimeout,
+		Logger:             slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if opt != nil {
 		opt(&o)
@@ -173,6 +171,21 @@ func (c *cluster) jsNodeWith(o jsnode.Options) *jsnode.Process {
 	c.t.Helper()
 	if o.Namespace == "" {
 		o.Namespace = c.ns
+	}
+	if o.Transporter == "" {
+		o.Transporter = cfg.URL
+		o.TransporterOptions = cfg.transporterOptions()
+	}
+	if o.Serializer == "" {
+		o.Serializer = cfg.Serializer
+	}
+	for k, v := range cfg.jsEnv() {
+		if _, set := o.Env[k]; !set {
+			if o.Env == nil {
+				o.Env = map[string]string{}
+			}
+			o.Env[k] = v
+		}
 	}
 	if o.HeartbeatInterval == 0 {
 		o.HeartbeatInterval = 1
@@ -459,45 +472,138 @@ func jsNodeAvailable(t *testing.T, b *goNode, js, nodeID string) (available, kno
 	return false, false
 }
 
-// ---------------------------------------------------------------- raw NATS
+// ---------------------------------------------------------------- raw packets
 
-// rawConn is a plain NATS connection for sniffing and injecting packets.
-func rawConn(t *testing.T) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(natsURL, nats.Name("molbridge-live-raw"))
-	if err != nil {
-		t.Fatalf("raw NATS connection: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+// rawLink is a bare connection of molbridge's own transporter (the one the
+// suite runs over) in the cluster's namespace: no broker behind it, so a
+// test can see and send packets as bytes. Not possible on TCP (see
+// canInject).
+type rawLink struct {
+	t      *testing.T
+	tr     transporters.Transporter
+	ser    serializers.Serializer
+	nodeID string
 }
 
-// sniffer records the packets published on a NATS subject.
+// rawLink connects a bare transporter as node id (its client ID on STAN,
+// its queues on AMQP) and passes every packet of the topics it subscribes
+// to h.
+func (c *cluster) rawLink(id string, h transporters.Handler) *rawLink {
+	t := c.t
+	t.Helper()
+	if !cfg.canInject() {
+		t.Fatalf("rawLink on %s: %s", cfg, whyNoInject)
+	}
+	tr, err := transporters.New(cfg.URL, cfg.transporterOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ser, err := serializers.New(cfg.Serializer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h == nil {
+		h = func(protocol.PacketType, []byte) {}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = tr.Connect(ctx, transporters.Env{
+		Prefix: "MOL-" + c.ns, NodeID: id, InstanceID: "raw-" + randHex(8), Handler: h, Namespace: c.ns,
+		Serializer: ser, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("raw %s connection as %s: %v", cfg.Kind, id, err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return &rawLink{t: t, tr: tr, ser: ser, nodeID: id}
+}
+
+func (l *rawLink) subscribe(topic protocol.Topic) {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := l.tr.Subscribe(ctx, topic); err != nil {
+		l.t.Fatalf("raw subscribe %v: %v", topic, err)
+	}
+}
+
+// publishBytes sends data as it is.
+func (l *rawLink) publishBytes(topic protocol.Topic, data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return l.tr.Publish(ctx, topic, data)
+}
+
+// publish encodes a payload given as JSON-like data with the suite's
+// serializer and sends it. With JSON the map is sent as it is (so it may
+// break the packet's field types); other serializers encode it through the
+// typed payload of the topic's packet type.
+func (l *rawLink) publish(topic protocol.Topic, p map[string]any) error {
+	data, err := encodePacket(topic.Type, p)
+	if err != nil {
+		return err
+	}
+	return l.publishBytes(topic, data)
+}
+
+// encodePacket encodes a payload given as JSON-like data with the suite's
+// serializer.
+func encodePacket(t protocol.PacketType, p map[string]any) ([]byte, error) {
+	text, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(cfg.Serializer, "JSON") {
+		return text, nil
+	}
+	return packetjson.Encode(cfg.Serializer, t, text)
+}
+
+// decodePacket decodes packet bytes with the suite's serializer into
+// JSON-like data.
+func decodePacket(t protocol.PacketType, data []byte) (map[string]any, error) {
+	text, err := packetjson.Decode(cfg.Serializer, t, data)
+	if err != nil {
+		return nil, err
+	}
+	var p map[string]any
+	if err := json.Unmarshal(text, &p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sniffer records the packets published on a topic.
 type sniffer struct {
 	mu   sync.Mutex
 	msgs []map[string]any
 }
 
-func sniff(t *testing.T, nc *nats.Conn, subject string) *sniffer {
-	t.Helper()
+// sniff records the packets of one topic on a raw link of its own,
+// connected as node linkID: the packets' owner for a node the test plays
+// (a stale caller, a raw node), a fresh ID to watch another node's packets
+// (see canSniffOthers).
+func (c *cluster) sniff(topic protocol.Topic, linkID string) *sniffer {
+	c.t.Helper()
 	s := &sniffer{}
-	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
-		var p map[string]any
-		if json.Unmarshal(m.Data, &p) == nil {
-			s.mu.Lock()
-			p["$subject"] = m.Subject
-			s.msgs = append(s.msgs, p)
-			s.mu.Unlock()
+	l := c.rawLink(linkID, func(pt protocol.PacketType, data []byte) {
+		p, err := decodePacket(pt, data)
+		if err != nil {
+			return
 		}
+		s.mu.Lock()
+		s.msgs = append(s.msgs, p)
+		s.mu.Unlock()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	l.subscribe(topic)
 	return s
+}
+
+// sniffOther records the packets addressed to another node, on a fresh
+// link.
+func (c *cluster) sniffOther(topic protocol.Topic) *sniffer {
+	c.t.Helper()
+	return c.sniff(topic, "sniff-"+c.ns[3:]+"-"+randHex(3))
 }
 
 func (s *sniffer) packets() []map[string]any {

@@ -144,8 +144,6 @@ func TestJSNodeRestartedWithSameID(t *testing.T) {
 		t.Parallel()
 		c := newCluster(t).fastLiveness()
 		g := c.goNode("go", nil)
-		ctx, cancel := callCtx()
-		defer cancel()
 		id := c.id("quick")
 		first := c.jsNodeWith(jsnode.Options{NodeID: id, Services: []string{"shared"}})
 		waitGoSees(t, g, id, "shared")
@@ -160,6 +158,10 @@ func TestJSNodeRestartedWithSameID(t *testing.T) {
 		if got := callOn(t, g, id, "jspeer.whoami", nil); got != second.NodeID {
 			t.Errorf("jspeer.whoami = %v", got)
 		}
+		// (The call's budget starts now: starting JS nodes on a busy
+		// machine may take most of callCtx's 15 s.)
+		ctx, cancel := callCtx()
+		defer cancel()
 		if _, err := g.Call(ctx, "shared.whoami", nil); !errors.Is(err, bridge.ErrServiceNotAvail) {
 			t.Errorf("the old instance's service: %v, want ServiceNotAvailableError", err)
 		}

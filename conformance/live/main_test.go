@@ -1,7 +1,13 @@
 // Package live holds molbridge's live interop tests: in-process Go brokers
 // and real Node.js moleculer 0.14 nodes (compat/jsnode.js) in one cluster
-// over a real NATS server on 127.0.0.1:4222. JS behaviour is the reference;
-// nothing on the JS side is mocked.
+// over a real message broker. JS behaviour is the reference; nothing on the
+// JS side is mocked.
+//
+// The transporter and serializer come from the environment (see
+// config_test.go): MOLBRIDGE_TRANSPORTER (a JS connection string, default
+// nats://127.0.0.1:4222), MOLBRIDGE_TRANSPORTER_OPTIONS (the JS transporter
+// options as JSON) and MOLBRIDGE_SERIALIZER (default JSON). "molbridge
+// conformance" runs the suite over every combination.
 package live
 
 import (
@@ -13,13 +19,13 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/molbridge/molbridge/bridge"
 	"github.com/molbridge/molbridge/conformance/jsnode"
-	_ "github.com/molbridge/molbridge/transporters/nats"
 )
 
 // goPeerEnv, when set, turns the test binary into a Go node (see goPeerMain):
@@ -27,9 +33,26 @@ import (
 const goPeerEnv = "MOLBRIDGE_LIVE_GOPEER"
 
 func TestMain(m *testing.M) {
+	c, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "live:", err)
+		os.Exit(2)
+	}
+	cfg = c
 	if os.Getenv(goPeerEnv) != "" {
 		os.Exit(goPeerMain())
 	}
+	if err := cfg.checkRegistered(); err != nil {
+		// A cell of the conformance matrix that molbridge lacks: say so on
+		// one line that "molbridge conformance" recognises, and fail.
+		fmt.Printf("%s %s\n", missingPrefix, strings.ReplaceAll(err.Error(), "\n", "; "))
+		os.Exit(missingExit)
+	}
+	fmt.Printf("live: running over %s (%s", cfg, cfg.URL)
+	if cfg.Options != nil {
+		fmt.Printf(", options %s", jsonString(cfg.Options))
+	}
+	fmt.Println(")")
 	// The tests mostly wait (for heartbeats, timeouts, JS start-up), so
 	// run more of them at once than there are CPUs, unless -parallel says
 	// otherwise.
@@ -56,12 +79,14 @@ func goPeerMain() int {
 	}
 	nodeID := os.Getenv("GOPEER_NODEID")
 	b, err := bridge.New(bridge.Options{
-		NodeID:            nodeID,
-		Namespace:         os.Getenv("GOPEER_NAMESPACE"),
-		TransporterURL:    natsURL,
-		HeartbeatInterval: ms("GOPEER_HB_INTERVAL_MS", time.Second),
-		HeartbeatTimeout:  ms("GOPEER_HB_TIMEOUT_MS", 3*time.Second),
-		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		NodeID:             nodeID,
+		Namespace:          os.Getenv("GOPEER_NAMESPACE"),
+		TransporterURL:     cfg.URL,
+		TransporterOptions: cfg.transporterOptions(),
+		SerializerName:     cfg.Serializer,
+		HeartbeatInterval:  ms("GOPEER_HB_INTERVAL_MS", time.Second),
+		HeartbeatTimeout:   ms("GOPEER_HB_TIMEOUT_MS", 3*time.Second),
+		Logger:             slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gopeer:", err)

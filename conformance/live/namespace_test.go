@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/molbridge/molbridge/bridge"
+	"github.com/molbridge/molbridge/transporters"
 )
 
 // Acceptance 8: namespaces isolate. JS nodes of another namespace are
-// invisible to Go and Go nodes invisible to them, though they share NATS.
+// invisible to Go and Go nodes invisible to them, though they share a broker.
 func TestNamespacesIsolate(t *testing.T) {
 	t.Parallel()
 	c1, c2 := newCluster(t), newCluster(t)
@@ -67,11 +68,24 @@ func sortedOf(s ...string) []string {
 	return s
 }
 
-// Acceptance 8: with disableBalancer on every node, NATS balances: calls
-// both ways and balanced events work.
+// Acceptance 8: with disableBalancer on every node, the message broker
+// balances: calls both ways and balanced events work. Only on transporters
+// with a built-in balancer (NATS, AMQP, AMQP 1.0, STAN); JS forces
+// disableBalancer off on the others.
 func TestDisableBalancerEverywhere(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
+	tr, err := transporters.New(cfg.URL, cfg.transporterOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.BuiltInBalancer(); got != cfg.builtInBalancer() {
+		t.Errorf("the Go %s transporter says BuiltInBalancer() = %v; JS's hasBuiltInBalancer is %v", cfg.Kind, got, cfg.builtInBalancer())
+	}
+	if !cfg.builtInBalancer() {
+		notApplicable(t, "disableBalancer", cfg.Kind+" has no built-in balancer: JS forces disableBalancer back to false on it")
+		return
+	}
 	rec := &recorder{}
 	noBalancer := func(o *bridge.Options) { o.DisableBalancer = true }
 	goSvcs := func(node string) []bridge.Service {
@@ -125,7 +139,7 @@ func TestDisableBalancerEverywhere(t *testing.T) {
 	mustEqual(t, "directed Go → JS", callOn(t, g1, j2, "jspeer.whoami", nil), j2)
 	mustEqual(t, "directed JS → Go", asMap(t, captured(t, capture(t, g1, j1, "goecho.echo", nil, map[string]any{"nodeID": g2.NodeID()})))["nodeID"], g2.NodeID())
 
-	// JS emit → each Go group exactly once (NATS queue groups).
+	// JS emit → each Go group exactly once (the broker's queue groups).
 	const n = 6
 	for i := range n {
 		jsEmit(t, g1, j1, "conformance.e1", map[string]any{"i": i}, nil, false)

@@ -1,13 +1,12 @@
 package live
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/molbridge/molbridge/protocol"
 )
 
 // rawErrorCases are error objects a responder may put in a RES. Known
@@ -43,17 +42,19 @@ var rawErrorCases = []map[string]any{
 	{"name": "TypeError", "message": "Cannot read properties of undefined", "nodeID": "elsewhere"},
 }
 
-// rawNode is a node made of a bare NATS connection: it announces one
-// action, fake.err, and answers each call with rawErrorCases[params.case].
+// rawNode is a node made of a bare transporter connection: it announces
+// one action, fake.err, and answers each call with
+// rawErrorCases[params.case].
 func rawNode(t *testing.T, c *cluster) string {
 	t.Helper()
-	nc := rawConn(t)
 	id := c.id("raw")
-	prefix := "MOL-" + c.ns + "."
-	pub := func(subject string, p map[string]any) {
+	var link *rawLink
+	ready := make(chan struct{})
+	pub := func(topic protocol.Topic, p map[string]any) {
 		p["ver"], p["sender"] = "4", id
-		b, _ := json.Marshal(p)
-		_ = nc.Publish(subject, b)
+		if err := link.publish(topic, p); err != nil {
+			t.Logf("raw node: publish %v: %v", topic, err)
+		}
 	}
 	info := func() map[string]any {
 		return map[string]any{
@@ -63,29 +64,31 @@ func rawNode(t *testing.T, c *cluster) string {
 			"config": map[string]any{}, "instanceID": "raw-" + c.ns, "metadata": map[string]any{}, "seq": 1,
 		}
 	}
-	subs := []string{prefix + "REQ." + id, prefix + "DISCOVER", prefix + "DISCOVER." + id}
-	for _, s := range subs {
-		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
-			var p map[string]any
-			if json.Unmarshal(m.Data, &p) != nil {
-				return
-			}
+	link = c.rawLink(id, func(pt protocol.PacketType, data []byte) {
+		p, err := decodePacket(pt, data)
+		if err != nil {
+			return
+		}
+		// Answer off the transporter's delivery goroutine.
+		go func() {
+			<-ready
 			sender, _ := p["sender"].(string)
-			if m.Subject != prefix+"REQ."+id {
-				pub(prefix+"INFO."+sender, info())
+			if pt != protocol.Request {
+				pub(protocol.TargetedTopic(protocol.Info, sender), info())
 				return
 			}
 			params, _ := p["params"].(map[string]any)
 			i, _ := params["case"].(float64)
-			pub(prefix+"RES."+sender, map[string]any{"id": p["id"], "meta": p["meta"], "success": false, "data": nil,
+			pub(protocol.TargetedTopic(protocol.Response, sender), map[string]any{"id": p["id"], "meta": p["meta"], "success": false, "data": nil,
 				"error": rawErrorCases[int(i)]})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sub.Unsubscribe() })
+		}()
+	})
+	close(ready)
+	for _, topic := range []protocol.Topic{protocol.TargetedTopic(protocol.Request, id), protocol.BroadcastTopic(protocol.Discover),
+		protocol.TargetedTopic(protocol.Discover, id)} {
+		link.subscribe(topic)
 	}
-	pub(prefix+"INFO", info())
+	pub(protocol.BroadcastTopic(protocol.Info), info())
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done) })
 	go func() {
@@ -96,7 +99,7 @@ func rawNode(t *testing.T, c *cluster) string {
 			case <-done:
 				return
 			case <-tick.C:
-				pub(prefix+"HEARTBEAT", map[string]any{"cpu": 1})
+				pub(protocol.BroadcastTopic(protocol.Heartbeat), map[string]any{"cpu": 1})
 			}
 		}
 	}()
@@ -108,6 +111,10 @@ func rawNode(t *testing.T, c *cluster) string {
 func TestErrorsRebuiltAsJSRebuildsThem(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
+	if !cfg.canInject() {
+		notApplicable(t, "the whole test (its erring node is a bare transporter connection)", whyNoInject)
+		return
+	}
 	g := c.goNode("go", nil)
 	a := c.jsNode("jsa", "jspeer")
 	raw := rawNode(t, c)
@@ -134,22 +141,24 @@ func TestErrorsRebuiltAsJSRebuildsThem(t *testing.T) {
 // Acceptance 7: INFO packets are processed as JS processes them: a same-seq
 // INFO is ignored, a higher seq or a new instanceID (even with a lower seq)
 // re-registers the node's services, a DISCONNECT drops them and the next
-// INFO brings the node back. A bare NATS node sends the INFOs; the Go node
+// INFO brings the node back. A bare transporter connection sends the INFOs; the Go node
 // and a JS node must agree after each step.
 func TestInfoUpdatesProcessedAsJS(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
+	if !cfg.canInject() {
+		notApplicable(t, "the whole test (its INFO packets come from a bare transporter connection)", whyNoInject)
+		return
+	}
 	g := c.goNode("go", nil)
 	a := c.jsNode("jsa", "jspeer")
 	waitGoSees(t, g, a.NodeID, "jspeer")
-	nc := rawConn(t)
 	id := c.id("raw")
-	prefix := "MOL-" + c.ns + "."
-	pub := func(subject string, p map[string]any) {
+	link := c.rawLink(id, nil)
+	pub := func(topic protocol.Topic, p map[string]any) {
 		p["ver"], p["sender"] = "4", id
-		b, _ := json.Marshal(p)
-		if err := nc.Publish(subject, b); err != nil {
-			t.Fatal(err)
+		if err := link.publish(topic, p); err != nil {
+			t.Error(err)
 		}
 	}
 	info := func(seq int, instance string, actions ...string) {
@@ -157,7 +166,7 @@ func TestInfoUpdatesProcessedAsJS(t *testing.T) {
 		for _, n := range actions {
 			acts["x."+n] = map[string]any{"rawName": n, "name": "x." + n}
 		}
-		pub(prefix+"INFO", map[string]any{
+		pub(protocol.BroadcastTopic(protocol.Info), map[string]any{
 			"services": []any{map[string]any{"name": "x", "fullName": "x", "settings": map[string]any{}, "metadata": map[string]any{},
 				"actions": acts, "events": map[string]any{}}},
 			"ipList": []any{}, "hostname": "raw", "client": map[string]any{"type": "raw", "version": "0", "langVersion": "0"},
@@ -174,7 +183,7 @@ func TestInfoUpdatesProcessedAsJS(t *testing.T) {
 			case <-done:
 				return
 			case <-tick.C:
-				pub(prefix+"HEARTBEAT", map[string]any{"cpu": 1})
+				_ = link.publish(protocol.BroadcastTopic(protocol.Heartbeat), map[string]any{"cpu": 1, "ver": "4", "sender": id})
 			}
 		}
 	}()
@@ -221,7 +230,7 @@ func TestInfoUpdatesProcessedAsJS(t *testing.T) {
 	step("higher seq", "x.a1")
 	info(1, "i2", "a3")
 	step("new instance, lower seq", "x.a3")
-	pub(prefix+"DISCONNECT", map[string]any{})
+	pub(protocol.BroadcastTopic(protocol.Disconnect), map[string]any{})
 	step("DISCONNECT")
 	info(1, "i2", "a1")
 	step("INFO after DISCONNECT", "x.a1")
