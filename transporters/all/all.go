@@ -9,7 +9,9 @@ import (
 	_ "github.com/molbridge/molbridge/transporters/amqp10" // amqp10://, AMQP10
 
 	_ "github.com/molbridge/molbridge/transporters/kafka" // kafka://, Kafka
+	_ "github.com/molbridge/molbridge/transporters/mqtt"  // mqtt://, mqtts://, MQTT
 	_ "github.com/molbridge/molbridge/transporters/nats"  // nats://, NATS
+	_ "github.com/molbridge/molbridge/transporters/redis" // redis://, rediss://, Redis
 	_ "github.com/molbridge/molbridge/transporters/stan"  // stan://, STAN
 	_ "github.com/molbridge/molbridge/transporters/tcp"   // tcp://, TCP
 )
