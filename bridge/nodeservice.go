@@ -87,6 +87,11 @@ func (b *Broker) nodeListInfo(withServices, onlyAvailable bool) []map[string]any
 			item["lastHeartbeatTime"] = 0.0
 		} else {
 			item["lastHeartbeatTime"] = b.uptimeSeconds(n.LastHeartbeat)
+			// INFO carries no port: JS has one for a remote node only when
+			// the TCP transporter set it (urls, UDP, gossip).
+			if n.Port != 0 {
+				item["port"] = n.Port
+			}
 		}
 		if n.CPU != nil {
 			item["cpu"], item["cpuSeq"] = *n.CPU, n.CPUSeq

@@ -59,9 +59,15 @@ var conformanceTransporters = []conformanceTransporter{
 	// RabbitMQ rejects AMQP 1.0 addresses with moleculer's default
 	// "topic://" prefix; "/topic/<key>" goes to the amq.topic exchange.
 	{Name: "AMQP10", URL: "amqp10://guest:guest@127.0.0.1:5672", Broker: "amqp", Options: map[string]any{"topicPrefix": "/topic/"}},
-	// No broker. UDP discovery on loopback only: the default multicast
-	// interface would send datagrams off the machine.
-	{Name: "TCP", URL: "TCP", Options: map[string]any{"udpBindAddress": "127.0.0.1"}},
+	// No broker; the nodes find each other by UDP discovery, kept on
+	// loopback: no multicast (its datagrams go out of an interface), but
+	// broadcast to 127.255.255.255 only, on a UDP port of its own, every
+	// second (JS's 30 s default would leave a restarted node unseen). The
+	// TCP servers listen on 127.0.0.1: listenHost for Go (JS ignores it),
+	// LISTEN_HOST for JS (conformance/live, jsEnv).
+	{Name: "TCP", URL: "TCP", Options: map[string]any{
+		"udpMulticast": false, "udpBroadcast": "127.255.255.255", "udpPort": 45445,
+		"udpPeriod": 1, "listenHost": "127.0.0.1"}},
 	{Name: "Kafka", URL: "kafka://127.0.0.1:9092", Broker: "kafka"},
 	{Name: "STAN", URL: "stan://127.0.0.1:4223", Broker: "stan"},
 }

@@ -146,6 +146,15 @@ func (c liveConfig) whyNoSniff() string {
 	return c.Kind + " delivers a node's targeted packets through a work queue: a second consumer would take packets away from the node instead of seeing a copy"
 }
 
+// offlineOnSocketEnd reports whether a killed node is marked offline as
+// soon as the connection to it ends, before any heartbeat timeout: on TCP
+// JS does so itself (its writer's "end" and "error" call
+// nodes.disconnected), and so does Go.
+func (c liveConfig) offlineOnSocketEnd() bool { return c.Kind == "TCP" }
+
+// whyOfflineOnSocketEnd is why offlineOnSocketEnd is true.
+const whyOfflineOnSocketEnd = "TCP is point-to-point: JS (and Go) mark a node offline as soon as the socket to it ends, which a killed node's does at once, not after the heartbeat timeout"
+
 // notApplicable logs, in a form the conformance report collects, that part
 // of a test does not apply on this cell and why.
 func notApplicable(t *testing.T, what, because string) {

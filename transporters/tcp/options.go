@@ -68,7 +68,8 @@ type Options struct {
 	MaxPacketSize int
 
 	// ListenHost is the address the TCP server listens on; "" is every
-	// interface, as JS (which has no such option) always does. Go only.
+	// interface, as JS (which has no such option) always does. Go only;
+	// OptionsFromJS reads it from the key "listenHost", which JS ignores.
 	ListenHost string
 	// DialTimeout bounds a connection attempt; default 5 s. Go only.
 	DialTimeout time.Duration
@@ -164,6 +165,8 @@ func OptionsFromJS(url string, js map[string]any) (Options, error) {
 			o.MaxConnections, err = integer(k, v)
 		case "maxPacketSize":
 			o.MaxPacketSize, err = integer(k, v)
+		case "listenHost": // Go only
+			o.ListenHost, _ = jsopt.String(v)
 		}
 		if err != nil {
 			return o, err
