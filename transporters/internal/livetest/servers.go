@@ -178,6 +178,33 @@ func StartMosquitto(t testing.TB, extraConf string) *Server {
 	return s
 }
 
+// StartNATS starts nats-server on 127.0.0.1 on a free port. It is killed
+// when the test ends.
+func StartNATS(t testing.TB) *Server {
+	t.Helper()
+	port := FreePort(t)
+	s := &Server{Name: "nats-server", Port: port, t: t,
+		args: []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port)}, out: &syncBuffer{}}
+	s.ready = func() error {
+		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "INFO ") {
+			return fmt.Errorf("nats-server greeted with %q", strings.TrimSpace(line))
+		}
+		return nil
+	}
+	s.Start()
+	return s
+}
+
 // Start starts the server (again) and waits until it serves. It fails the
 // test when the program is missing or does not become ready in 15 s.
 func (s *Server) Start() {
