@@ -11,6 +11,11 @@ secs="${1:-3}"
 scripts/brokers.sh nats >/dev/null
 scripts/deps.sh
 
+ser_go=$(mktemp) ser_js=$(mktemp)
+trap 'rm -f "$ser_go" "$ser_js"' EXIT
+go test -run '^$' -bench 'BenchmarkSerializers' -benchtime "${secs}s" -count 1 ./conformance >"$ser_go"
+node compat/serbench.js --ms $((secs * 300)) >"$ser_js"
+
 go_out=$(go test -run '^$' -bench 'BenchmarkLocalCall$|BenchmarkNATSCall|BenchmarkRawNATSRequest' \
 	-benchtime "${secs}s" -count 1 ./bridge)
 js_out=$(node compat/bench.js --seconds "$secs")
@@ -38,3 +43,8 @@ Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(go env GOVERSION), node $(nod
 | call over NATS, 1 in flight (calls/s) | ${go1%.*} | ${js1} | $(ratio "$go1" "$js1") | ${raw1%.*} | $(ratio "$go1" "$raw1") |
 | call over NATS, 64 in flight (calls/s) | ${go64%.*} | ${js64} | $(ratio "$go64" "$js64") | ${raw64%.*} | $(ratio "$go64" "$raw64") |
 TABLE
+
+echo
+echo "Serializers: encode and decode of the payloads in conformance/testdata/bench-payloads.json."
+echo
+node compat/benchtable.js "$ser_go" "$ser_js"

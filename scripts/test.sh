@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Run molbridge's checks and tests, as CI does (.ci/run calls this script).
+# Run molbridge's checks and tests.
 #
-#   scripts/test.sh
+#   scripts/test.sh            the tests (the README's test command)
+#   scripts/test.sh --matrix   the same, then the live suite over the CI
+#                              cells of the transporter x serializer matrix
+#                              (.ci/run runs this)
 #
-# 1. set-up, idempotent: scripts/brokers.sh nats (a NATS server on
-#    127.0.0.1:4222, installing nats-server with apt-get when missing) and
-#    scripts/deps.sh (Node.js and compat/node_modules, for the tests that run
-#    JS moleculer nodes);
+# 1. set-up, idempotent: scripts/brokers.sh (NATS, Redis, Mosquitto,
+#    RabbitMQ, NATS Streaming and the Kafka test broker on 127.0.0.1,
+#    installed when missing) and scripts/deps.sh (Node.js and
+#    compat/node_modules, for the tests that run JS moleculer nodes);
 # 2. go vet ./...;
-# 3. go test -count=1 ./...;
-# 4. go test -race -count=1 on the core packages.
+# 3. go test -count=1 ./... (the live interop suite runs there over
+#    NATS + JSON; every transporter package checks itself against JS nodes);
+# 4. go test -race -count=1 on the core packages;
+# 5. with --matrix: molbridge conformance over the cells in CI_CELLS (or
+#    MOLBRIDGE_CI_CELLS). Cells left out are printed, with the reason.
 #
 # Exits non-zero on the first failure. Each go command runs in its own
 # process group, which is killed when it ends, so that no node process a
@@ -61,8 +67,16 @@ step() { printf '\n== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- steps
 
+matrix=
+for arg in "$@"; do
+	case "$arg" in
+	--matrix) matrix=1 ;;
+	*) echo "test.sh: unknown argument $arg (usage: scripts/test.sh [--matrix])" >&2; exit 2 ;;
+	esac
+done
+
 step "set-up"
-bash scripts/brokers.sh nats
+bash scripts/brokers.sh
 bash scripts/deps.sh
 go version
 node --version | sed 's/^/node /'
@@ -75,3 +89,17 @@ in_group go test -count=1 ./...
 
 step "go test -race -count=1 (core packages)"
 in_group go test -race -count=1 "${CORE[@]}"
+
+[ -n "$matrix" ] || exit 0
+
+# The CI cells: NATS with every serializer but JSON (step 3 ran it), every
+# other transporter with JSON, and two mixed cells.
+CI_CELLS=NATS:Avro,NATS:MsgPack,NATS:Notepack,NATS:ProtoBuf,NATS:Thrift,NATS:CBOR
+CI_CELLS+=,Redis:JSON,MQTT:JSON,AMQP:JSON,AMQP10:JSON,TCP:JSON,Kafka:JSON,STAN:JSON
+CI_CELLS+=,Redis:MsgPack,AMQP:CBOR
+CI_CELLS=${MOLBRIDGE_CI_CELLS:-$CI_CELLS}
+step "live conformance matrix (molbridge conformance --cells $CI_CELLS)"
+matrix_start=$SECONDS
+in_group go run ./cmd/molbridge conformance --cells "$CI_CELLS" \
+	--report "${TMPDIR:-/tmp}/molbridge-conformance-ci.md"
+echo "matrix: $((SECONDS - matrix_start))s"

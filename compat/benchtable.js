@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/*
+ * Joins the Go serializer benchmarks with compat/serbench.js's figures into
+ * the markdown table of BENCHMARKS.md (scripts/bench.sh runs it).
+ *
+ *   node compat/benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON
+ *
+ * GO_BENCH_OUTPUT is the text of `go test ./conformance -bench Serializers`;
+ * JS_SERBENCH_JSON is the output of `node compat/serbench.js`.
+ */
+"use strict";
+
+const fs = require("fs");
+
+const [goFile, jsFile] = process.argv.slice(2);
+if (!goFile || !jsFile) {
+	process.stderr.write("usage: benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON\n");
+	process.exit(2);
+}
+
+const goNs = {}; // "JSON/REQ/encode" -> ns/op
+for (const line of fs.readFileSync(goFile, "utf8").split("\n")) {
+	const m = /^BenchmarkSerializers\/(\w+)\/(\w+)\/(encode|decode)-\d+\s+\d+\s+([\d.]+) ns\/op/.exec(line);
+	if (m) goNs[`${m[1]}/${m[2]}/${m[3]}`] = Number(m[4]);
+}
+const js = JSON.parse(fs.readFileSync(jsFile, "utf8"));
+
+const fmt = n => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const rows = [];
+let worst = Infinity;
+for (const r of js.results) {
+	for (const op of ["encode", "decode"]) {
+		const g = goNs[`${r.serializer}/${r.type}/${op}`];
+		const j = op === "encode" ? r.encodeNsPerOp : r.decodeNsPerOp;
+		if (g === undefined) {
+			rows.push(`| ${r.serializer} | ${r.type} | ${op} | missing | ${fmt(j)} | |`);
+			continue;
+		}
+		const ratio = j / g;
+		worst = Math.min(worst, ratio);
+		rows.push(`| ${r.serializer} | ${r.type} | ${op} | ${fmt(g)} | ${fmt(j)} | ${ratio.toFixed(2)}× |`);
+	}
+}
+process.stdout.write(
+	"| serializer | packet | op | Go ns/op | JS ns/op | JS / Go (speed-up) |\n|---|---|---|---:|---:|---:|\n" +
+		rows.join("\n") +
+		`\n\nSlowest Go cell relative to JS: ${worst.toFixed(2)}× (node ${js.node}, moleculer ${js.moleculer}).\n`
+);
