@@ -54,21 +54,7 @@ func (b *Broker) Call(ctx context.Context, action string, params any, opts ...Ca
 	} else {
 		c.Params = packets.ValueOf(params)
 	}
-	if parent != nil {
-		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
-		c.Caller, c.Tracing = parent.service, parent.Tracing
-		c.Meta = make(Meta, len(parent.Meta)+len(o.Meta))
-		maps.Copy(c.Meta, parent.Meta)
-		maps.Copy(c.Meta, o.Meta)
-	} else {
-		c.RequestID, c.Level, c.Meta = o.RequestID, 1, o.Meta
-		if c.RequestID == "" {
-			c.RequestID = c.ID
-		}
-		if c.Meta == nil {
-			c.Meta = Meta{}
-		}
-	}
+	c.inherit(parent, o.Meta, o.RequestID)
 	if o.Caller != "" {
 		c.Caller = o.Caller
 	}
@@ -78,6 +64,29 @@ func (b *Broker) Call(ctx context.Context, action string, params any, opts ...Ca
 		maps.Copy(parent.Meta, c.Meta)
 	}
 	return res, err
+}
+
+// inherit sets the fields a new context takes from its parent, as JS's
+// Context.create does: a child continues the request chain one level down
+// with the parent's meta merged under meta; a root context starts a chain
+// (requestID, or its own ID) and uses meta itself, so that the caller sees
+// the callee's changes in it.
+func (c *Context) inherit(parent *Context, meta Meta, requestID string) {
+	if parent != nil {
+		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
+		c.Caller, c.Tracing = parent.service, parent.Tracing
+		c.Meta = make(Meta, len(parent.Meta)+len(meta))
+		maps.Copy(c.Meta, parent.Meta)
+		maps.Copy(c.Meta, meta)
+		return
+	}
+	c.RequestID, c.Level, c.Meta = requestID, 1, meta
+	if c.RequestID == "" {
+		c.RequestID = c.ID
+	}
+	if c.Meta == nil {
+		c.Meta = Meta{}
+	}
 }
 
 // noCallOptions is shared, read-only, by the calls without options, so

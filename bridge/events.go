@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"maps"
 	"runtime/debug"
 
 	"github.com/molbridge/molbridge/packets"
@@ -18,18 +17,7 @@ func (b *Broker) eventContext(ctx context.Context, event string, data any, event
 	}
 	c := &Context{Context: ctx, broker: b, ID: newID(), EventName: event, EventType: eventType,
 		EventGroups: o.Groups, Params: resultValue(data), NodeID: b.nodeID}
-	if parent := parentContext(ctx); parent != nil {
-		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
-		c.Caller, c.Tracing = parent.service, parent.Tracing
-		c.Meta = make(Meta, len(parent.Meta)+len(o.Meta))
-		maps.Copy(c.Meta, parent.Meta)
-		maps.Copy(c.Meta, o.Meta)
-	} else {
-		c.RequestID, c.Level, c.Meta = c.ID, 1, o.Meta
-		if c.Meta == nil {
-			c.Meta = Meta{}
-		}
-	}
+	c.inherit(parentContext(ctx), o.Meta, "")
 	return c
 }
 
