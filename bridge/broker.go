@@ -59,6 +59,19 @@ type Broker struct {
 	created   time.Time
 	loops     context.CancelFunc
 	loopsDone sync.WaitGroup
+
+	// mws are the middlewares, the user's then the built-in ones; the
+	// functions below are the broker's methods wrapped by their hooks.
+	mws              []Middleware
+	callFn           CallFunc
+	emitFn           EmitFunc
+	broadcastFn      EmitFunc
+	broadcastLocalFn EmitFunc
+	sendFn           SendFunc
+	receiveFn        ReceiveFunc
+
+	clock clock
+	bus   localBus
 }
 
 // localService is a service running on this broker.
@@ -76,14 +89,16 @@ type localAction struct {
 	name    string // full name
 	svc     *localService
 	def     Action
-	handler Handler // with validation
-	timeout time.Duration
+	spec    ActionSpec
+	handler Handler // the handler wrapped by the LocalAction hooks
+	remote  Handler // a request through the message broker, wrapped by the RemoteAction hooks
 }
 
 type localEvent struct {
-	svc   *localService
-	def   Event
-	group string
+	svc     *localService
+	def     Event
+	group   string
+	handler EventHandler // wrapped by the LocalEvent hooks
 }
 
 type pendingCall struct {
@@ -114,12 +129,17 @@ func New(opts Options) (*Broker, error) {
 		log:        opts.Logger.With("nodeID", opts.NodeID),
 		ser:        opts.Serializer,
 		tr:         opts.Transporter,
-		reg:        newRegistry(!opts.NoPreferLocal, strategy, opts.StrategyOptions),
+		reg:        newRegistry(!opts.NoPreferLocal, nil),
 		pending:    map[string]*pendingCall{},
 		pings:      map[string]chan *packets.Pong{},
 		gossipRaw:  map[string]map[string]any{},
 		created:    time.Now(),
+		clock:      realClock{},
 	}
+	b.reg.newStrategy = func() Strategy { return strategy(b, opts.StrategyOptions) }
+	b.mws = append(slices.Clone(opts.Middlewares), b.internalMiddlewares()...)
+	b.buildChains()
+	b.reg.wrapRemote = func(spec *ActionSpec) Handler { return b.wrapRemoteAction(b.request, spec) }
 	if b.instanceID == "" {
 		b.instanceID = newID()
 	}
@@ -140,6 +160,11 @@ func New(opts Options) (*Broker, error) {
 	b.reg.addNode(b.local)
 	if err := b.AddService(nodeService(b)); err != nil {
 		return nil, err
+	}
+	for i := range b.mws {
+		if f := b.mws[i].Created; f != nil {
+			f(b)
+		}
 	}
 	return b, nil
 }
@@ -167,6 +192,11 @@ func (b *Broker) AddService(def Service) error {
 	if def.Created != nil {
 		if err := def.Created(svc.handle); err != nil {
 			return fmt.Errorf("bridge: service %s: created: %w", svc.fullName, err)
+		}
+	}
+	for i := range b.mws {
+		if f := b.mws[i].ServiceCreated; f != nil {
+			f(svc.handle)
 		}
 	}
 	b.mu.Lock()
@@ -212,15 +242,18 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if noServicePrefix {
 			name = a.Name
 		}
-		la := &localAction{name: name, svc: svc, def: a, timeout: a.Timeout}
-		la.handler = a.Handler
+		la := &localAction{name: name, svc: svc, def: a}
+		la.spec = ActionSpec{Name: name, RawName: a.Name, Service: fullName, NodeID: b.nodeID,
+			Local: true, Def: &la.def, handle: svc.handle}
 		if a.Params != nil {
 			v, err := compileSchema(a.Params)
 			if err != nil {
 				return nil, fmt.Errorf("bridge: action %s: %w", name, err)
 			}
-			la.handler = validating(v, a.Handler)
+			la.spec.valid = v
 		}
+		la.handler = b.wrapLocalAction(b.invoke(la), &la.spec)
+		la.remote = b.wrapRemoteAction(b.request, &la.spec)
 		svc.actions = append(svc.actions, la)
 		if a.Visibility == "private" {
 			continue
@@ -236,6 +269,15 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if a.Visibility != "" {
 			desc["visibility"] = a.Visibility
 		}
+		if a.RetryPolicy != nil {
+			desc["retryPolicy"] = a.RetryPolicy.descriptor()
+		}
+		if a.CircuitBreaker != nil {
+			desc["circuitBreaker"] = a.CircuitBreaker.descriptor()
+		}
+		if a.Bulkhead != nil {
+			desc["bulkhead"] = a.Bulkhead.descriptor()
+		}
 		desc["rawName"] = a.Name
 		desc["name"] = name
 		info.Actions[name] = desc
@@ -248,8 +290,13 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if group == "" {
 			group = def.Name
 		}
-		svc.events = append(svc.events, &localEvent{svc: svc, def: e, group: group})
+		le := &localEvent{svc: svc, def: e, group: group}
+		le.handler = b.wrapLocalEvent(b.invokeEvent(le), &EventSpec{Name: e.Name, Group: group, Service: fullName, Def: &le.def})
+		svc.events = append(svc.events, le)
 		desc := packets.EventInfo{"name": e.Name}
+		if e.Bulkhead != nil {
+			desc["bulkhead"] = e.Bulkhead.descriptor()
+		}
 		if e.Group != "" {
 			desc["group"] = e.Group
 		}
@@ -271,12 +318,16 @@ func (b *Broker) Start(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("bridge: broker already started")
 	}
+	if err := b.brokerHook(ctx, func(m *Middleware) func(context.Context, *Broker) error { return m.Starting }, false); err != nil {
+		b.started.Store(false)
+		return err
+	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	b.loops = cancel
 	if b.tr != nil {
 		env := transporters.Env{
 			Prefix: b.prefix, NodeID: b.nodeID, InstanceID: b.instanceID,
-			Handler: b.onPacket, Reconnected: b.onReconnected, Logger: b.log,
+			Handler: transporters.Handler(b.receiveFn), Reconnected: b.onReconnected, Logger: b.log,
 			Namespace: b.opts.Namespace, Serializer: b.ser, Nodes: nodeDirectory{b},
 		}
 		if err := b.tr.Connect(ctx, env); err != nil {
@@ -293,6 +344,7 @@ func (b *Broker) Start(ctx context.Context) error {
 			}
 		}
 		b.connected.Store(true)
+		b.notify(EventTransporterConnected, map[string]any{"wasReconnect": false})
 		if g, ok := b.tr.(transporters.Gossiper); ok {
 			// Discovery and liveness travel in gossip (TCP): no DISCOVER,
 			// no heartbeat timers, as with JS.
@@ -319,7 +371,8 @@ func (b *Broker) Start(ctx context.Context) error {
 	b.ready.Store(true)
 	b.broadcastInfo()
 	b.log.Info("ServiceBroker started.", "services", len(services))
-	return nil
+	b.notify(EventBrokerStarted, nil)
+	return b.brokerHook(ctx, func(m *Middleware) func(context.Context, *Broker) error { return m.Started }, false)
 }
 
 func (b *Broker) runLoop(ctx context.Context, f func(context.Context)) {
@@ -333,6 +386,9 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 		if err := b.WaitForServices(ctx, svc.def.Dependencies...); err != nil {
 			return fmt.Errorf("bridge: service %s: dependencies: %w", svc.fullName, err)
 		}
+	}
+	if err := b.serviceHook(ctx, svc.handle, func(m *Middleware) func(context.Context, *ServiceHandle) error { return m.ServiceStarting }, false); err != nil {
+		return fmt.Errorf("bridge: service %s: starting: %w", svc.fullName, err)
 	}
 	if svc.def.Started != nil {
 		if err := svc.def.Started(ctx, svc.handle); err != nil {
@@ -355,6 +411,10 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 	b.seqDirty = true
 	b.infoCache = nil
 	b.mu.Unlock()
+	b.notify(EventServicesChanged, map[string]any{"localService": true})
+	if err := b.serviceHook(ctx, svc.handle, func(m *Middleware) func(context.Context, *ServiceHandle) error { return m.ServiceStarted }, false); err != nil {
+		return fmt.Errorf("bridge: service %s: started: %w", svc.fullName, err)
+	}
 	return nil
 }
 
@@ -364,6 +424,10 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 func (b *Broker) Stop(ctx context.Context) error {
 	if !b.started.Load() || !b.stopping.CompareAndSwap(false, true) {
 		return nil
+	}
+	var errs []error
+	if err := b.brokerHook(ctx, func(m *Middleware) func(context.Context, *Broker) error { return m.Stopping }, true); err != nil {
+		errs = append(errs, err)
 	}
 	if b.connected.Load() {
 		b.mu.Lock()
@@ -380,12 +444,12 @@ func (b *Broker) Stop(ctx context.Context) error {
 	b.mu.Lock()
 	services := slices.Clone(b.services)
 	b.mu.Unlock()
-	var errs []error
 	for _, svc := range slices.Backward(services) {
-		if svc.started && svc.def.Stopped != nil {
-			if err := svc.def.Stopped(ctx, svc.handle); err != nil {
-				errs = append(errs, fmt.Errorf("bridge: service %s: stopped: %w", svc.fullName, err))
-			}
+		if !svc.started {
+			continue
+		}
+		if err := b.stopService(ctx, svc); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if b.loops != nil {
@@ -398,11 +462,35 @@ func (b *Broker) Stop(ctx context.Context) error {
 		if err := b.tr.Close(); err != nil {
 			errs = append(errs, err)
 		}
+		b.notify(EventTransporterDisconnected, map[string]any{"graceFul": true})
 	}
 	b.failPending(func(*pendingCall) bool { return true }, func(p *pendingCall) error {
 		return errRequestRejected(p.action, p.nodeID)
 	})
 	b.log.Info("ServiceBroker stopped.")
+	b.notify(EventBrokerStopped, nil)
+	b.flushBus()
+	if err := b.brokerHook(ctx, func(m *Middleware) func(context.Context, *Broker) error { return m.Stopped }, true); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// stopService runs a service's Stopped handler between the middlewares'
+// ServiceStopping and ServiceStopped hooks.
+func (b *Broker) stopService(ctx context.Context, svc *localService) error {
+	var errs []error
+	if err := b.serviceHook(ctx, svc.handle, func(m *Middleware) func(context.Context, *ServiceHandle) error { return m.ServiceStopping }, true); err != nil {
+		errs = append(errs, fmt.Errorf("bridge: service %s: stopping: %w", svc.fullName, err))
+	}
+	if svc.def.Stopped != nil {
+		if err := svc.def.Stopped(ctx, svc.handle); err != nil {
+			errs = append(errs, fmt.Errorf("bridge: service %s: stopped: %w", svc.fullName, err))
+		}
+	}
+	if err := b.serviceHook(ctx, svc.handle, func(m *Middleware) func(context.Context, *ServiceHandle) error { return m.ServiceStopped }, true); err != nil {
+		errs = append(errs, fmt.Errorf("bridge: service %s: stopped: %w", svc.fullName, err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -420,7 +508,13 @@ func (b *Broker) send(topic protocol.Topic, p packets.Payload) error {
 		b.log.Error("Unable to serialize a packet.", "type", p.Type(), "err", err)
 		return err
 	}
-	if err := b.tr.Publish(context.Background(), topic, data); err != nil {
+	return b.sendFn(context.Background(), topic, data, p)
+}
+
+// publish hands a packet's bytes to the transporter; it is the innermost
+// TransporterSend function.
+func (b *Broker) publish(ctx context.Context, topic protocol.Topic, data []byte, p packets.Payload) error {
+	if err := b.tr.Publish(ctx, topic, data); err != nil {
 		b.log.Warn("Unable to publish a packet.", "type", p.Type(), "err", err)
 		if errors.Is(err, transporters.ErrNotConnected) {
 			return errBrokerDisconnected()
@@ -524,6 +618,7 @@ func (b *Broker) onReconnected() {
 	b.mu.Unlock()
 	b.broadcastInfo()
 	b.send(protocol.BroadcastTopic(protocol.Discover), &packets.Discover{})
+	b.notify(EventTransporterConnected, map[string]any{"wasReconnect": true})
 }
 
 // ipList returns the first IPv4 address of every non-loopback interface, or

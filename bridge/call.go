@@ -20,35 +20,36 @@ var emptyParams = packets.RawValue(packets.JSON, []byte("{}"))
 // When ctx is a *Context (or derives from one), the call is its child: see
 // Context.Call. A deadline on ctx limits the call like a distributed
 // timeout. params may be any value that encodes as JSON, or a Value; nil
-// sends {}.
+// sends {}. The Call hooks of the middlewares run first.
 func (b *Broker) Call(ctx context.Context, action string, params any, opts ...CallOption) (Value, error) {
-	o := &noCallOptions
-	if len(opts) > 0 {
-		o = new(CallOptions)
-		for _, f := range opts {
-			f(o)
-		}
+	var o CallOptions
+	for _, f := range opts {
+		f(&o)
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	return b.callFn(ctx, action, params, o)
+}
+
+// doCall is Call without the middlewares' Call hooks: it makes the context,
+// picks an endpoint and runs the endpoint's handler chain.
+func (b *Broker) doCall(ctx context.Context, action string, params any, o CallOptions) (Value, error) {
 	parent := parentContext(ctx)
 	if parent != nil && b.opts.MaxCallLevel > 0 && parent.Level >= b.opts.MaxCallLevel {
 		return Undefined, errMaxCallLevel(b.nodeID, parent.Level)
 	}
-
 	// The remaining time of the caller's deadline bounds the call.
-	timeout := o.Timeout
 	if rem, ok := remaining(ctx); ok {
 		if rem <= 0 {
 			return Undefined, errRequestSkipped(action, b.nodeID)
 		}
-		if timeout <= 0 || rem < timeout {
-			timeout = rem
+		if o.Timeout <= 0 || rem < o.Timeout {
+			o.Timeout = rem
 		}
 	}
 
-	c := &Context{broker: b, Action: action, ID: newID()}
+	c := &Context{Context: ctx, broker: b, Action: action, ID: newID(), opts: o}
 	if params == nil {
 		c.Params = emptyParams
 	} else {
@@ -59,7 +60,7 @@ func (b *Broker) Call(ctx context.Context, action string, params any, opts ...Ca
 		c.Caller = o.Caller
 	}
 
-	res, err := b.callEndpoint(ctx, c, timeout, o.NodeID)
+	res, err := b.dispatch(c)
 	if parent != nil {
 		maps.Copy(parent.Meta, c.Meta)
 	}
@@ -89,133 +90,101 @@ func (c *Context) inherit(parent *Context, meta Meta, requestID string) {
 	}
 }
 
-// noCallOptions is shared, read-only, by the calls without options, so
-// that they allocate none.
-var noCallOptions CallOptions
-
 // Undefined is the undefined result.
 var Undefined = packets.Undefined
 
-// callEndpoint picks an endpoint for c and runs the call there.
-func (b *Broker) callEndpoint(ctx context.Context, c *Context, timeout time.Duration, nodeID string) (Value, error) {
-	if b.balanced && nodeID == "" {
-		// The message broker balances: any node announcing the action will do.
-		l := b.reg.findAction(c.Action)
-		if l == nil {
-			return Undefined, errServiceNotFound(c.Action, "")
+// dispatch picks an endpoint for c and runs its handler chain: the local
+// action's, or the request to the remote node. The Retry middleware
+// dispatches a copy of c again.
+func (b *Broker) dispatch(c *Context) (Value, error) {
+	var h Handler
+	if b.balanced && c.opts.NodeID == "" {
+		// The message broker balances: any node announcing the action
+		// will do, this one included, and the request goes to the
+		// action's queue.
+		ep, err := b.reg.firstAction(c.Action)
+		if err != nil {
+			return Undefined, err
 		}
-		b.reg.mu.RLock()
-		var first *Endpoint
-		for _, ep := range l.endpoints {
-			if ep.available() {
-				first = ep
-				break
-			}
+		c.Endpoint, c.NodeID = ep, ""
+		h = ep.remoteHandler()
+	} else {
+		ep, err := b.reg.nextAction(c.Action, c.opts.NodeID, c)
+		if err != nil {
+			return Undefined, err
 		}
-		b.reg.mu.RUnlock()
-		if first == nil {
-			return Undefined, errServiceNotAvailable(c.Action, "")
+		c.Endpoint, c.NodeID = ep, ep.NodeID
+		if ep.Local {
+			c.service = ep.action.svc.fullName
+			h = ep.action.handler
+		} else {
+			h = ep.handler
 		}
-		if timeout <= 0 {
-			timeout = b.actionTimeout(first)
-		}
-		return b.remoteCall(ctx, c, "", timeout)
 	}
-	ep, err := b.reg.nextAction(c.Action, nodeID, c)
+	res, err := h(c)
 	if err != nil {
 		return Undefined, err
-	}
-	if timeout <= 0 {
-		timeout = b.actionTimeout(ep)
-	}
-	c.NodeID = ep.NodeID
-	if ep.Local {
-		return b.localCall(ctx, c, ep.action, timeout)
-	}
-	return b.remoteCall(ctx, c, ep.NodeID, timeout)
-}
-
-// actionTimeout is the timeout an action asks for, else RequestTimeout.
-func (b *Broker) actionTimeout(ep *Endpoint) time.Duration {
-	if ep.action != nil && ep.action.timeout > 0 {
-		return ep.action.timeout
-	}
-	if ms, ok := ep.info["timeout"].(float64); ok && ms > 0 {
-		return time.Duration(ms * float64(time.Millisecond))
-	}
-	return b.opts.RequestTimeout
-}
-
-// localCall runs a local action, enforcing the timeout.
-func (b *Broker) localCall(ctx context.Context, c *Context, a *localAction, timeout time.Duration) (Value, error) {
-	c.service = a.svc.fullName
-	if timeout <= 0 {
-		c.Context = ctx
-		return b.invoke(c, a)
-	}
-	tctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	c.Context = tctx
-	type outcome struct {
-		v   Value
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		v, err := b.invoke(c, a)
-		done <- outcome{v, err}
-	}()
-	select {
-	case o := <-done:
-		return o.v, o.err
-	case <-tctx.Done():
-		if ctx.Err() != nil && tctx.Err() != context.DeadlineExceeded {
-			return Undefined, ctx.Err()
-		}
-		return Undefined, errRequestTimeout(c.Action, c.NodeID)
-	}
-}
-
-// invoke runs a local action's handler; a panic becomes an error.
-func (b *Broker) invoke(c *Context, a *localAction) (v Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			b.log.Error("Action handler panicked.", "action", a.name, "panic", r, "stack", string(debug.Stack()))
-			v, err = Undefined, NewError(fmt.Sprint(r), 500, "", nil)
-		}
-	}()
-	res, err := a.handler(c)
-	if err != nil {
-		return Undefined, asError(err, b.nodeID)
 	}
 	return resultValue(res), nil
 }
 
+// actionTimeout is the timeout an action asks for: its definition's for a
+// local action, its descriptor's for a remote one.
+func (a *ActionSpec) actionTimeout() time.Duration {
+	if a.Def != nil {
+		return a.Def.Timeout
+	}
+	d, _ := durationMS(a.Info["timeout"])
+	return d
+}
+
+// invoke adapts a local action's handler: a panic becomes an error, as a
+// thrown exception does in JS.
+func (b *Broker) invoke(a *localAction) Handler {
+	return func(c *Context) (res any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("Action handler panicked.", "action", a.name, "panic", r, "stack", string(debug.Stack()))
+				res, err = nil, NewError(fmt.Sprint(r), 500, "", nil)
+			}
+		}()
+		return a.def.Handler(c)
+	}
+}
+
 // resultValue turns a handler's result into a Value: nil is undefined.
 func resultValue(res any) Value {
-	if res == nil {
+	switch v := res.(type) {
+	case nil:
 		return Undefined
+	case Value:
+		return v
 	}
 	return packets.ValueOf(res)
 }
 
-// remoteCall sends a REQ and waits for its RES. target "" publishes to the
-// balanced topic of the action.
-func (b *Broker) remoteCall(ctx context.Context, c *Context, target string, timeout time.Duration) (Value, error) {
+// request sends c as a REQ to c.NodeID ("" publishes to the action's
+// balanced queue) and waits for the RES, for at most c's timeout. It is
+// the innermost handler of every remote action.
+func (b *Broker) request(c *Context) (any, error) {
+	target := c.NodeID
+	timeout := c.opts.Timeout
 	p := &pendingCall{nodeID: target, action: c.Action, ch: make(chan callResult, 1)}
 	b.pendingMu.Lock()
 	if n := len(b.pending); n >= b.opts.MaxQueueSize {
 		b.pendingMu.Unlock()
-		return Undefined, errQueueIsFull(c.Action, target, n, b.opts.MaxQueueSize)
+		return nil, errQueueIsFull(c.Action, target, n, b.opts.MaxQueueSize)
 	}
 	b.pending[c.ID] = p
 	b.pendingMu.Unlock()
 
 	req := &packets.Request{
 		ID: c.ID, Action: c.Action, Params: c.Params, Meta: c.Meta,
-		Timeout: float64(timeout) / float64(time.Millisecond), Level: c.Level,
-		Tracing: c.Tracing, ParentID: packets.NullString(c.ParentID), RequestID: c.RequestID,
-		Caller: packets.NullString(c.Caller),
+		Level: c.Level, Tracing: c.Tracing, ParentID: packets.NullString(c.ParentID),
+		RequestID: c.RequestID, Caller: packets.NullString(c.Caller),
+	}
+	if timeout > 0 {
+		req.Timeout = float64(timeout) / float64(time.Millisecond)
 	}
 	topic := protocol.TargetedTopic(protocol.Request, target)
 	if target == "" {
@@ -230,36 +199,36 @@ func (b *Broker) remoteCall(ctx context.Context, c *Context, target string, time
 	}
 	if err := b.send(topic, req); err != nil {
 		b.dropPending(c.ID)
-		return Undefined, err
+		return nil, err
 	}
 	select {
 	case r := <-p.ch:
 		if r.err != nil {
-			return Undefined, r.err
+			return nil, r.err
 		}
 		return b.settle(c, r.res)
 	case <-timer:
 		b.dropPending(c.ID)
-		return Undefined, errRequestTimeout(c.Action, target)
-	case <-ctx.Done():
+		return nil, errRequestTimeout(c.Action, target)
+	case <-c.Done():
 		b.dropPending(c.ID)
-		if ctx.Err() == context.DeadlineExceeded {
-			return Undefined, errRequestTimeout(c.Action, target)
+		if c.Err() == context.DeadlineExceeded {
+			return nil, errRequestTimeout(c.Action, target)
 		}
-		return Undefined, ctx.Err()
+		return nil, c.Err()
 	}
 }
 
 // settle merges the response's meta into the caller's and returns the
 // result or the rebuilt error.
-func (b *Broker) settle(c *Context, res *packets.Response) (Value, error) {
+func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 	c.NodeID = res.Sender
 	maps.Copy(c.Meta, res.Meta)
 	if !res.Success {
 		if res.Error == nil {
-			return Undefined, &Error{Name: "MoleculerError", Message: "Unknown error", Code: 500, NodeID: res.Sender}
+			return nil, &Error{Name: "MoleculerError", Message: "Unknown error", Code: 500, NodeID: res.Sender}
 		}
-		return Undefined, errorFromPayload(res.Error, res.Sender)
+		return nil, errorFromPayload(res.Error, res.Sender)
 	}
 	return res.Data, nil
 }
@@ -336,13 +305,22 @@ func (b *Broker) runRequest(req *packets.Request) (Value, error) {
 		req.Meta = Meta{}
 	}
 	c := &Context{
-		broker: b, ID: req.ID, Action: req.Action, Params: req.Params, Meta: req.Meta,
-		Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
-		Caller: string(req.Caller), Tracing: req.Tracing, NodeID: req.Sender,
+		Context: context.Background(), broker: b, ID: req.ID, Action: req.Action, Params: req.Params,
+		Meta: req.Meta, Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
+		Caller: string(req.Caller), Tracing: req.Tracing, NodeID: req.Sender, Endpoint: ep,
+		service: ep.action.svc.fullName,
 	}
-	timeout := time.Duration(req.Timeout * float64(time.Millisecond))
-	v, err := b.localCall(context.Background(), c, ep.action, timeout)
-	return v, err
+	// The caller's remaining budget; 0 is none, even where the action has
+	// a timeout of its own.
+	c.opts.Timeout = time.Duration(req.Timeout * float64(time.Millisecond))
+	if c.opts.Timeout <= 0 {
+		c.opts.Timeout = -1
+	}
+	res, err := ep.action.handler(c)
+	if err != nil {
+		return Undefined, err
+	}
+	return resultValue(res), nil
 }
 
 // Call calls an action and decodes its result into T.

@@ -43,9 +43,24 @@ type Context struct {
 	// EventGroups are the groups the event was sent to, when limited.
 	EventGroups []string
 
+	// Endpoint is the endpoint the call was sent to: the local action, or
+	// the remote node's. Nil for events.
+	Endpoint *Endpoint
+
 	broker  *Broker
-	service string // full name of the service whose handler runs
+	service string      // full name of the service whose handler runs
+	opts    CallOptions // the call's options, as the middlewares resolve them
+
+	retryAttempts  int
+	fallbackResult bool
 }
+
+// Options returns the call's options. Middlewares may change them: the
+// Timeout middleware, for one, fills in the timeout the call runs with.
+func (c *Context) Options() *CallOptions { return &c.opts }
+
+// FallbackResult reports whether the result came from a fallback.
+func (c *Context) FallbackResult() bool { return c.fallbackResult }
 
 // Broker returns the broker that runs the handler.
 func (c *Context) Broker() *Broker { return c.broker }
@@ -106,8 +121,15 @@ func (c *Context) Value(key any) any {
 
 // CallOptions tune one call.
 type CallOptions struct {
-	// Timeout limits the call; 0 uses the action's or the broker's.
+	// Timeout limits the call; 0 uses the action's or the broker's, a
+	// negative one none.
 	Timeout time.Duration
+	// Retries overrides the retry policy's count for this call; 0 keeps
+	// the policy's, NoRetries makes none.
+	Retries int
+	// FallbackResponse answers in place of a failed call: a FallbackFunc,
+	// or any other value, returned as the result.
+	FallbackResponse any
 	// NodeID sends the call to that node only.
 	NodeID string
 	// Meta is the call's meta. On a root call the map itself becomes the
@@ -120,6 +142,12 @@ type CallOptions struct {
 	Caller string
 }
 
+// NoRetries is the CallOptions.Retries of a call that must not be retried.
+const NoRetries = -1
+
+// FallbackFunc computes a result in place of a failed call.
+type FallbackFunc func(ctx *Context, err error) (any, error)
+
 // CallOption sets call options.
 type CallOption func(*CallOptions)
 
@@ -128,6 +156,27 @@ func WithTimeout(d time.Duration) CallOption { return func(o *CallOptions) { o.T
 
 // WithNodeID sends a call to one node.
 func WithNodeID(id string) CallOption { return func(o *CallOptions) { o.NodeID = id } }
+
+// WithRetries sets how many times a failed call is retried (with the retry
+// policy enabled); 0 makes none.
+func WithRetries(n int) CallOption {
+	return func(o *CallOptions) {
+		o.Retries = n
+		if n == 0 {
+			o.Retries = NoRetries
+		}
+	}
+}
+
+// WithFallback answers a failed call with fn's result.
+func WithFallback(fn FallbackFunc) CallOption {
+	return func(o *CallOptions) { o.FallbackResponse = fn }
+}
+
+// WithFallbackValue answers a failed call with v.
+func WithFallbackValue(v any) CallOption {
+	return func(o *CallOptions) { o.FallbackResponse = v }
+}
 
 // WithMeta sets a call's meta (see CallOptions.Meta).
 func WithMeta(m Meta) CallOption { return func(o *CallOptions) { o.Meta = m } }

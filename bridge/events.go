@@ -29,6 +29,11 @@ func (b *Broker) Emit(ctx context.Context, event string, data any, opts ...EmitO
 	for _, f := range opts {
 		f(&o)
 	}
+	return b.emitFn(ctx, event, data, o)
+}
+
+// doEmit is Emit without the middlewares' Emit hooks.
+func (b *Broker) doEmit(ctx context.Context, event string, data any, o EmitOptions) error {
 	c := b.eventContext(ctx, event, data, "emit", &o)
 	if b.balanced {
 		groups := o.Groups
@@ -71,6 +76,14 @@ func (b *Broker) Broadcast(ctx context.Context, event string, data any, opts ...
 	for _, f := range opts {
 		f(&o)
 	}
+	return b.broadcastFn(ctx, event, data, o)
+}
+
+// doBroadcast is Broadcast without the middlewares' Broadcast hooks.
+func (b *Broker) doBroadcast(ctx context.Context, event string, data any, o EmitOptions) error {
+	if len(event) > 0 && event[0] == '$' {
+		b.publishLocal(event, data)
+	}
 	c := b.eventContext(ctx, event, data, "broadcast", &o)
 	var firstErr error
 	if b.tr != nil {
@@ -110,6 +123,14 @@ func (b *Broker) BroadcastLocal(ctx context.Context, event string, data any, opt
 	for _, f := range opts {
 		f(&o)
 	}
+	return b.broadcastLocalFn(ctx, event, data, o)
+}
+
+// doBroadcastLocal is BroadcastLocal without the middlewares' hooks.
+func (b *Broker) doBroadcastLocal(ctx context.Context, event string, data any, o EmitOptions) error {
+	if len(event) > 0 && event[0] == '$' {
+		b.publishLocal(event, data)
+	}
 	b.broadcastLocal(b.eventContext(ctx, event, data, "broadcastLocal", &o))
 	return nil
 }
@@ -139,13 +160,19 @@ func (b *Broker) callEventHandler(c *Context, e *localEvent, eventType string) {
 	if cc.Context == nil {
 		cc.Context = context.Background()
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			b.log.Error("Event handler panicked.", "event", c.EventName, "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	if err := e.def.Handler(&cc); err != nil {
-		b.log.Error(fmt.Sprintf("Event '%s' handler failed.", c.EventName), "service", e.svc.fullName, "err", err)
+	_ = e.handler(&cc) // the ErrorHandler middleware logs errors
+}
+
+// invokeEvent adapts an event handler: a panic becomes an error.
+func (b *Broker) invokeEvent(e *localEvent) EventHandler {
+	return func(c *Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("Event handler panicked.", "event", c.EventName, "panic", r, "stack", string(debug.Stack()))
+				err = NewError(fmt.Sprint(r), 500, "", nil)
+			}
+		}()
+		return e.def.Handler(c)
 	}
 }
 

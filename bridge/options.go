@@ -57,6 +57,17 @@ type Options struct {
 	StrategyOptions map[string]any
 	// MaxCallLevel limits the depth of nested calls; 0 is no limit.
 	MaxCallLevel int
+
+	// CircuitBreaker, RetryPolicy and Bulkhead are the broker-wide fault
+	// tolerance settings (JS's circuitBreaker, retryPolicy, bulkhead); an
+	// action or event can override them.
+	CircuitBreaker CircuitBreakerOptions
+	RetryPolicy    RetryPolicy
+	Bulkhead       BulkheadOptions
+
+	// Middlewares are the user's middlewares, registered before the
+	// built-in ones (see Middleware).
+	Middlewares []Middleware
 	// MaxQueueSize limits the calls waiting for a response; default 50000.
 	MaxQueueSize int
 	// StopDelay is the pause between announcing an empty service list and
@@ -114,6 +125,9 @@ func (o *Options) applyDefaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.CircuitBreaker = o.CircuitBreaker.withDefaults()
+	o.RetryPolicy = o.RetryPolicy.withDefaults()
+	o.Bulkhead = o.Bulkhead.withDefaults()
 	if o.RequestTimeout < 0 || o.MaxCallLevel < 0 {
 		return fmt.Errorf("bridge: negative RequestTimeout or MaxCallLevel")
 	}

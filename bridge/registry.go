@@ -10,25 +10,25 @@ import (
 
 // Node is what the registry knows of a node of the cluster.
 type Node struct {
-	ID         string
-	InstanceID string
-	Available  bool
-	Local      bool
-	Seq        int64
-	CPU        *float64
-	CPUSeq     int64
+	ID         string   `json:"id"`
+	InstanceID string   `json:"instanceID"`
+	Available  bool     `json:"available"`
+	Local      bool     `json:"local"`
+	Seq        int64    `json:"seq"`
+	CPU        *float64 `json:"cpu"`
+	CPUSeq     int64    `json:"cpuSeq"`
 	// LastHeartbeat is when the node was last heard of.
-	LastHeartbeat time.Time
+	LastHeartbeat time.Time `json:"lastHeartbeatTime"`
 	// OfflineSince is when the node went offline, zero while online.
-	OfflineSince time.Time
-	Hostname     string
-	IPList       []string
-	Client       packets.ClientInfo
-	Config       map[string]any
-	Metadata     map[string]any
-	Port         int
+	OfflineSince time.Time          `json:"offlineSince"`
+	Hostname     string             `json:"hostname"`
+	IPList       []string           `json:"ipList"`
+	Client       packets.ClientInfo `json:"client"`
+	Config       map[string]any     `json:"config"`
+	Metadata     map[string]any     `json:"metadata"`
+	Port         int                `json:"port,omitempty"`
 	// Services are the node's service descriptors, as last announced.
-	Services []packets.ServiceInfo
+	Services []packets.ServiceInfo `json:"services"`
 }
 
 // endpointList holds every endpoint of one action, or of one event group.
@@ -119,7 +119,7 @@ func (l *endpointList) pick(eps []*Endpoint, ctx *Context) *Endpoint {
 	return l.strategy.Select(avail, ctx)
 }
 
-func (e *Endpoint) available() bool { return e.node.Available }
+func (e *Endpoint) available() bool { return e.node.Available && !e.broken.Load() }
 
 // registry is the catalog of nodes, actions and events of the cluster.
 type registry struct {
@@ -130,17 +130,18 @@ type registry struct {
 	actionOrder []*endpointList // in first-registration order
 	events      []*endpointList
 	preferLocal bool
-	strategy    StrategyFactory
-	strategyOpt map[string]any
+	// newStrategy makes the strategy of a new endpoint list.
+	newStrategy func() Strategy
+	// wrapRemote makes the handler of a remote action endpoint.
+	wrapRemote func(spec *ActionSpec) Handler
 }
 
-func newRegistry(preferLocal bool, strategy StrategyFactory, opts map[string]any) *registry {
+func newRegistry(preferLocal bool, newStrategy func() Strategy) *registry {
 	return &registry{
 		nodes:       map[string]*Node{},
 		actions:     map[string]*endpointList{},
 		preferLocal: preferLocal,
-		strategy:    strategy,
-		strategyOpt: opts,
+		newStrategy: newStrategy,
 	}
 }
 
@@ -148,7 +149,7 @@ func newRegistry(preferLocal bool, strategy StrategyFactory, opts map[string]any
 func (r *registry) addAction(name string, ep *Endpoint) {
 	l := r.actions[name]
 	if l == nil {
-		l = &endpointList{name: name, strategy: r.strategy(r.strategyOpt),
+		l = &endpointList{name: name, strategy: r.newStrategy(),
 			internal: len(name) > 0 && name[0] == '$'}
 		r.actions[name] = l
 		r.actionOrder = append(r.actionOrder, l)
@@ -164,7 +165,7 @@ func (r *registry) addEvent(pattern, group string, ep *Endpoint) {
 			return
 		}
 	}
-	l := &endpointList{name: pattern, group: group, strategy: r.strategy(r.strategyOpt)}
+	l := &endpointList{name: pattern, group: group, strategy: r.newStrategy()}
 	l.add(ep)
 	r.events = append(slices.Clip(r.events), l)
 }
@@ -184,6 +185,16 @@ func (r *registry) removeNodeEndpoints(nodeID string) {
 // registerRemoteServices replaces a remote node's endpoints with those of
 // its announced services. Callers hold r.mu.
 func (r *registry) registerRemoteServices(n *Node, services []packets.ServiceInfo) {
+	// Keep the endpoints that stay, as JS updates them in place: their
+	// circuit breaker state goes on.
+	old := map[string]*Endpoint{}
+	for name, l := range r.actions {
+		for _, ep := range l.endpoints {
+			if ep.NodeID == n.ID {
+				old[name] = ep
+			}
+		}
+	}
 	r.removeNodeEndpoints(n.ID)
 	for _, svc := range services {
 		for _, a := range svc.Actions {
@@ -196,7 +207,14 @@ func (r *registry) registerRemoteServices(n *Node, services []packets.ServiceInf
 			if name == "" {
 				continue
 			}
-			r.addAction(name, &Endpoint{NodeID: n.ID, node: n, info: a})
+			ep := old[name]
+			if ep == nil {
+				ep = &Endpoint{NodeID: n.ID, node: n}
+			}
+			ep.info = a
+			rawName, _ := a["rawName"].(string)
+			ep.handler = r.wrapRemote(&ActionSpec{Name: name, RawName: rawName, Service: svc.FullName, NodeID: n.ID, Info: a})
+			r.addAction(name, ep)
 		}
 		for _, e := range svc.Events {
 			name := e.Name()
@@ -245,6 +263,23 @@ func (r *registry) nextAction(name, nodeID string, ctx *Context) (*Endpoint, err
 		return nil, errServiceNotAvailable(name, "")
 	}
 	return ep, nil
+}
+
+// firstAction returns the first available endpoint of an action, for the
+// calls that the message broker balances.
+func (r *registry) firstAction(name string) (*Endpoint, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	l := r.actions[name]
+	if l == nil {
+		return nil, errServiceNotFound(name, "")
+	}
+	for _, ep := range l.endpoints {
+		if ep.available() {
+			return ep, nil
+		}
+	}
+	return nil, errServiceNotAvailable(name, "")
 }
 
 // eventGroups returns the groups of the lists matching an event name.

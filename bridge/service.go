@@ -77,6 +77,17 @@ type Action struct {
 	// Descriptor holds extra fields published in the action's INFO
 	// descriptor, e.g. "rest".
 	Descriptor map[string]any
+
+	// RetryPolicy, CircuitBreaker and Bulkhead override the broker's
+	// settings for this action; the fields left zero keep the broker's.
+	// They are published in INFO, so JS callers apply them too, as Go
+	// callers apply a JS action's.
+	RetryPolicy    *RetryPolicy
+	CircuitBreaker *CircuitBreakerOptions
+	Bulkhead       *BulkheadOptions
+	// Fallback answers in place of the handler when a call of this action
+	// fails on this node.
+	Fallback FallbackFunc
 }
 
 // Event is an event subscription.
@@ -86,6 +97,8 @@ type Event struct {
 	// Group defaults to the service name.
 	Group   string
 	Handler EventHandler
+	// Bulkhead overrides the broker's bulkhead settings for this handler.
+	Bulkhead *BulkheadOptions
 }
 
 // ServiceHandle is a registered service, as lifecycle handlers see it.

@@ -16,10 +16,21 @@ type Endpoint struct {
 	// Local reports whether the endpoint is on this node.
 	Local bool
 
-	node   *Node
-	action *localAction   // local actions
-	event  *localEvent    // local event handlers
-	info   map[string]any // remote descriptor
+	node    *Node
+	action  *localAction   // local actions
+	event   *localEvent    // local event handlers
+	info    map[string]any // remote descriptor
+	handler Handler        // remote actions: the request, wrapped by the middlewares
+	broken  atomic.Bool    // an open circuit breaker
+}
+
+// remoteHandler is the handler that sends a request for the endpoint's
+// action through the message broker.
+func (e *Endpoint) remoteHandler() Handler {
+	if e.Local {
+		return e.action.remote
+	}
+	return e.handler
 }
 
 // Node returns the node the endpoint is on.
@@ -31,16 +42,17 @@ type Strategy interface {
 	Select(candidates []*Endpoint, ctx *Context) *Endpoint
 }
 
-// StrategyFactory makes a strategy for one endpoint list; opts are the JS
-// strategyOptions.
-type StrategyFactory func(opts map[string]any) Strategy
+// StrategyFactory makes a strategy for one endpoint list of broker b; opts
+// are the JS strategyOptions. A strategy that needs to follow the cluster
+// (PONG latencies, nodes joining) uses b.OnLocalEvent.
+type StrategyFactory func(b *Broker, opts map[string]any) Strategy
 
 var strategies = struct {
 	sync.RWMutex
 	m map[string]StrategyFactory
 }{m: map[string]StrategyFactory{
-	"roundrobin": func(map[string]any) Strategy { return new(RoundRobin) },
-	"random":     func(map[string]any) Strategy { return Random{} },
+	"roundrobin": func(*Broker, map[string]any) Strategy { return new(RoundRobin) },
+	"random":     func(*Broker, map[string]any) Strategy { return Random{} },
 }}
 
 // RegisterStrategy makes a strategy available by name ("RoundRobin"),

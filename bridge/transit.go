@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -11,10 +12,10 @@ import (
 	"github.com/molbridge/molbridge/protocol"
 )
 
-// onPacket receives the bytes of every packet from the transporter. A packet
+// receive takes the bytes of every packet from the transporter. A packet
 // that cannot be decoded, has another protocol version or claims this node's
 // ID from another instance is logged and dropped.
-func (b *Broker) onPacket(t protocol.PacketType, data []byte) {
+func (b *Broker) receive(t protocol.PacketType, data []byte) {
 	p, err := b.ser.Unmarshal(t, data)
 	if err != nil {
 		b.log.Warn("Dropped a malformed packet.", "type", t, "err", err)
@@ -67,6 +68,10 @@ func (b *Broker) onPacket(t protocol.PacketType, data []byte) {
 		_ = b.send(protocol.TargetedTopic(protocol.Pong, p.Sender),
 			&packets.Pong{Time: p.Time, ID: p.ID, Arrived: time.Now().UnixMilli()})
 	case *packets.Pong:
+		now := time.Now().UnixMilli()
+		elapsed := now - p.Time
+		b.notify(EventNodePong, map[string]any{"nodeID": p.Sender, "elapsedTime": elapsed,
+			"timeDiff": math.Round(float64(now-p.Arrived) - float64(elapsed)/2), "id": p.ID})
 		b.pendingMu.Lock()
 		ch := b.pings[p.ID]
 		delete(b.pings, p.ID)
@@ -102,15 +107,24 @@ func (b *Broker) onInfo(p *packets.Info) {
 	if seq == 0 {
 		seq = 1
 	}
-	if seq > n.Seq || reconnected || isNew || p.InstanceID != n.InstanceID {
+	changed := seq > n.Seq || reconnected || isNew || p.InstanceID != n.InstanceID
+	if changed {
 		n.InstanceID, n.Seq, n.Services = p.InstanceID, seq, p.Services
 		b.reg.registerRemoteServices(n, p.Services)
 	}
+	snapshot := *n
 	switch {
 	case isNew:
 		b.log.Info("Node connected.", "node", n.ID)
+		b.notify(EventNodeConnected, map[string]any{"node": snapshot, "reconnected": false})
 	case reconnected:
 		b.log.Info("Node reconnected.", "node", n.ID)
+		b.notify(EventNodeConnected, map[string]any{"node": snapshot, "reconnected": true})
+	default:
+		b.notify(EventNodeUpdated, map[string]any{"node": snapshot})
+	}
+	if changed {
+		b.notify(EventServicesChanged, map[string]any{"localService": false})
 	}
 }
 
@@ -144,6 +158,7 @@ func (b *Broker) nodeDisconnected(nodeID string, unexpected bool) {
 	n.Available, n.OfflineSince = false, time.Now()
 	n.Seq++
 	b.reg.removeNodeEndpoints(nodeID)
+	b.notify(EventNodeDisconnected, map[string]any{"node": *n, "unexpected": unexpected})
 	b.reg.mu.Unlock()
 	if unexpected {
 		b.log.Warn("Node disconnected unexpectedly.", "node", nodeID)

@@ -1,0 +1,148 @@
+package bridge
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// The broker's own events, broadcast locally with JS's names and payloads.
+// Services receive them as any other local event (an Event named
+// "$node.connected"); strategies and middlewares can follow them with
+// Broker.OnLocalEvent.
+const (
+	// EventNodeConnected: a node joined or came back. Payload
+	// {"node": Node, "reconnected": bool}.
+	EventNodeConnected = "$node.connected"
+	// EventNodeUpdated: a known node sent a new INFO. Payload {"node": Node}.
+	EventNodeUpdated = "$node.updated"
+	// EventNodeDisconnected: a node left or went silent. Payload
+	// {"node": Node, "unexpected": bool}.
+	EventNodeDisconnected = "$node.disconnected"
+	// EventNodePong: a PONG arrived. Payload {"nodeID", "elapsedTime",
+	// "timeDiff" (milliseconds), "id"}.
+	EventNodePong = "$node.pong"
+	// EventServicesChanged: local or remote services were added or
+	// removed. Payload {"localService": bool}.
+	EventServicesChanged = "$services.changed"
+	// EventBrokerStarted and EventBrokerStopped have no payload.
+	EventBrokerStarted = "$broker.started"
+	EventBrokerStopped = "$broker.stopped"
+	// EventTransporterConnected: payload {"wasReconnect": bool}.
+	EventTransporterConnected = "$transporter.connected"
+	// EventTransporterDisconnected: payload {"graceFul": true} (JS's
+	// spelling), sent when the broker disconnects on Stop.
+	EventTransporterDisconnected = "$transporter.disconnected"
+)
+
+// LocalEventFunc receives a "$" event broadcast on this node.
+type LocalEventFunc func(event string, payload any)
+
+// localBus carries the broker's "$" events to in-process listeners (JS's
+// broker.localBus), in the order they happen, on one goroutine at a time so
+// that the packet path never waits for a listener.
+type localBus struct {
+	mu      sync.Mutex
+	subs    []*busSub
+	queue   []busEvent
+	running bool
+	idle    *sync.Cond
+}
+
+type busSub struct {
+	pattern string
+	fn      LocalEventFunc
+}
+
+type busEvent struct {
+	name    string
+	payload any
+	deliver func() // the services' handlers, after the listeners
+}
+
+// OnLocalEvent calls fn for every "$" event broadcast on this node whose
+// name matches pattern ("$node.*", "$circuit-breaker.**"), until the
+// returned function is called. fn runs on the broker's event goroutine,
+// one event at a time in the order they happened; it must not block for
+// long.
+func (b *Broker) OnLocalEvent(pattern string, fn LocalEventFunc) (cancel func()) {
+	s := &busSub{pattern: pattern, fn: fn}
+	bus := &b.bus
+	bus.mu.Lock()
+	bus.subs = append(slices.Clip(bus.subs), s)
+	bus.mu.Unlock()
+	return func() {
+		bus.mu.Lock()
+		bus.subs = slices.DeleteFunc(slices.Clone(bus.subs), func(x *busSub) bool { return x == s })
+		bus.mu.Unlock()
+	}
+}
+
+// notify broadcasts one of the broker's own events locally: to the
+// OnLocalEvent listeners, then to the local services listening to it.
+// It never blocks; callers may hold locks.
+func (b *Broker) notify(event string, payload any) {
+	bus := &b.bus
+	bus.mu.Lock()
+	bus.queue = append(bus.queue, busEvent{name: event, payload: payload, deliver: func() {
+		b.broadcastLocal(b.eventContext(context.Background(), event, payload, "broadcastLocal", &EmitOptions{}))
+	}})
+	if !bus.running {
+		bus.running = true
+		go b.drainBus()
+	}
+	bus.mu.Unlock()
+}
+
+// publishLocal hands a "$" event that a service broadcast locally to the
+// OnLocalEvent listeners, as JS's broadcastLocal does for its localBus.
+func (b *Broker) publishLocal(event string, payload any) {
+	bus := &b.bus
+	bus.mu.Lock()
+	bus.queue = append(bus.queue, busEvent{name: event, payload: payload})
+	if !bus.running {
+		bus.running = true
+		go b.drainBus()
+	}
+	bus.mu.Unlock()
+}
+
+func (b *Broker) drainBus() {
+	bus := &b.bus
+	for {
+		bus.mu.Lock()
+		if len(bus.queue) == 0 {
+			bus.running = false
+			if bus.idle != nil {
+				bus.idle.Broadcast()
+			}
+			bus.mu.Unlock()
+			return
+		}
+		ev := bus.queue[0]
+		bus.queue = bus.queue[1:]
+		subs := bus.subs
+		bus.mu.Unlock()
+		for _, s := range subs {
+			if matchEvent(ev.name, s.pattern) {
+				s.fn(ev.name, ev.payload)
+			}
+		}
+		if ev.deliver != nil {
+			ev.deliver()
+		}
+	}
+}
+
+// flushBus waits until every event notified so far has been delivered.
+func (b *Broker) flushBus() {
+	bus := &b.bus
+	bus.mu.Lock()
+	if bus.idle == nil {
+		bus.idle = sync.NewCond(&bus.mu)
+	}
+	for bus.running {
+		bus.idle.Wait()
+	}
+	bus.mu.Unlock()
+}
