@@ -51,6 +51,45 @@ func BenchmarkLocalCall(b *testing.B) {
 	}
 }
 
+// BenchmarkLocalCallMiddlewares compares a local call with every built-in
+// middleware at work (params validation, bulkhead, circuit breaker, a
+// request timeout, retry policy, a fallback) with one where they all stand
+// aside, as BENCHMARKS.md reports.
+func BenchmarkLocalCallMiddlewares(b *testing.B) {
+	svc := Service{Name: "bench", Actions: []Action{{
+		Name:     "add",
+		Params:   Schema{"a": "number", "b": "number"},
+		Fallback: func(*Context, error) (any, error) { return 0, nil },
+		Handler:  func(ctx *Context) (any, error) { return 3, nil },
+	}}}
+	bare := svc
+	bare.Actions = []Action{{Name: "add", Handler: svc.Actions[0].Handler}}
+	all := Options{
+		RequestTimeout: 5 * time.Second,
+		CircuitBreaker: CircuitBreakerOptions{Enabled: true},
+		RetryPolicy:    RetryPolicy{Enabled: true},
+		Bulkhead:       BulkheadOptions{Enabled: true, Concurrency: 100},
+	}
+	for _, bc := range []struct {
+		name string
+		opts Options
+		svc  Service
+	}{{"none", Options{}, bare}, {"all", all, svc}} {
+		b.Run(bc.name, func(b *testing.B) {
+			bc.opts.NodeID = "bench-mw-" + bc.name
+			br := benchBroker(b, bc.opts, bc.svc)
+			ctx := context.Background()
+			params := map[string]any{"a": 1, "b": 2}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := br.Call(ctx, "bench.add", params); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkLocalCallTyped is a local call with typed params and result.
 func BenchmarkLocalCallTyped(b *testing.B) {
 	br := benchBroker(b, Options{NodeID: "bench-typed"}, echoService)

@@ -34,6 +34,9 @@ func (b *Broker) Emit(ctx context.Context, event string, data any, opts ...EmitO
 
 // doEmit is Emit without the middlewares' Emit hooks.
 func (b *Broker) doEmit(ctx context.Context, event string, data any, o EmitOptions) error {
+	if len(event) > 0 && event[0] == '$' {
+		b.publishLocal(event, data)
+	}
 	c := b.eventContext(ctx, event, data, "emit", &o)
 	if b.balanced {
 		groups := o.Groups
@@ -81,9 +84,6 @@ func (b *Broker) Broadcast(ctx context.Context, event string, data any, opts ...
 
 // doBroadcast is Broadcast without the middlewares' Broadcast hooks.
 func (b *Broker) doBroadcast(ctx context.Context, event string, data any, o EmitOptions) error {
-	if len(event) > 0 && event[0] == '$' {
-		b.publishLocal(event, data)
-	}
 	c := b.eventContext(ctx, event, data, "broadcast", &o)
 	var firstErr error
 	if b.tr != nil {
@@ -113,7 +113,10 @@ func (b *Broker) doBroadcast(ctx context.Context, event string, data any, o Emit
 			}
 		}
 	}
-	b.broadcastLocal(c)
+	// The local handlers get theirs through BroadcastLocal, as in JS.
+	if err := b.broadcastLocalFn(ctx, event, data, o); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	return firstErr
 }
 

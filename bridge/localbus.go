@@ -54,10 +54,13 @@ type busSub struct {
 	fn      LocalEventFunc
 }
 
+// busEvent is an event for the listeners, or, with deliver set, one of the
+// broker's own events to broadcast locally (which queues the listeners'
+// turn in its course).
 type busEvent struct {
 	name    string
 	payload any
-	deliver func() // the services' handlers, after the listeners
+	deliver func()
 }
 
 // OnLocalEvent calls fn for every "$" event broadcast on this node whose
@@ -78,14 +81,15 @@ func (b *Broker) OnLocalEvent(pattern string, fn LocalEventFunc) (cancel func())
 	}
 }
 
-// notify broadcasts one of the broker's own events locally: to the
-// OnLocalEvent listeners, then to the local services listening to it.
-// It never blocks; callers may hold locks.
+// notify broadcasts one of the broker's own events locally, as JS's
+// broadcastLocal: through the middlewares' BroadcastLocal hooks to the
+// OnLocalEvent listeners and the local services listening to it. It never
+// blocks; callers may hold locks.
 func (b *Broker) notify(event string, payload any) {
 	bus := &b.bus
 	bus.mu.Lock()
 	bus.queue = append(bus.queue, busEvent{name: event, payload: payload, deliver: func() {
-		b.broadcastLocal(b.eventContext(context.Background(), event, payload, "broadcastLocal", &EmitOptions{}))
+		_ = b.broadcastLocalFn(context.Background(), event, payload, EmitOptions{})
 	}})
 	if !bus.running {
 		bus.running = true
@@ -123,13 +127,14 @@ func (b *Broker) drainBus() {
 		bus.queue = bus.queue[1:]
 		subs := bus.subs
 		bus.mu.Unlock()
+		if ev.deliver != nil {
+			ev.deliver()
+			continue
+		}
 		for _, s := range subs {
 			if matchEvent(ev.name, s.pattern) {
 				s.fn(ev.name, ev.payload)
 			}
-		}
-		if ev.deliver != nil {
-			ev.deliver()
 		}
 	}
 }

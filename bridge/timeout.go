@@ -7,6 +7,9 @@ import "context"
 // RequestTimeout. A local handler still running when it expires is
 // abandoned: the caller gets RequestTimeoutError and the handler's context
 // is done. A remote call carries the timeout in its REQ and waits no longer.
+// A node serving another node's request runs the handler on the request's
+// goroutine with the deadline on its context: the caller does not wait for
+// it past its own timer.
 func timeoutMiddleware(b *Broker) Middleware {
 	wrap := func(next Handler, a *ActionSpec) Handler {
 		actionTimeout := a.actionTimeout()
@@ -27,6 +30,17 @@ func timeoutMiddleware(b *Broker) Middleware {
 			tctx, cancel := context.WithTimeout(parent, t)
 			defer cancel()
 			c.Context = tctx
+			if c.NodeID != b.nodeID {
+				// A request of another node: its caller has a timer of
+				// its own, so nobody waits on this goroutine past the
+				// deadline. The handler runs here, its context done at
+				// the deadline, and a late result is a timeout.
+				res, err := next(c)
+				if tctx.Err() == context.DeadlineExceeded {
+					return nil, errRequestTimeout(c.Action, c.NodeID)
+				}
+				return res, err
+			}
 			type outcome struct {
 				res any
 				err error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -597,9 +598,8 @@ func (v *validator) validate(params Value, nodeID, action string) (Value, error)
 // converting it as needed.
 func plainValue(v Value) (any, error) {
 	if g, ok := v.Go(); ok {
-		switch g.(type) {
-		case map[string]any, []any, string, float64, bool, nil:
-			return g, nil
+		if p, ok := plain(g); ok {
+			return p, nil
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -609,6 +609,81 @@ func plainValue(v Value) (any, error) {
 		return out, json.Unmarshal(b, &out)
 	}
 	return v.Interface()
+}
+
+// plain returns v as encoding/json would decode its JSON form, for the
+// values made of maps, slices, strings, booleans and numbers; ok is false
+// for the others (structs, ...), which take the JSON round trip. Maps are
+// copied only when something in them changes.
+func plain(v any) (any, bool) {
+	switch x := v.(type) {
+	case string, float64, bool, nil:
+		return v, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case float32:
+		return float64(x), true
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			p, ok := plain(e)
+			if !ok {
+				return nil, false
+			}
+			if out == nil && !samePlain(p, e) {
+				out = make(map[string]any, len(x))
+				for k2, e2 := range x {
+					out[k2] = e2
+				}
+			}
+			if out != nil {
+				out[k] = p
+			}
+		}
+		if out == nil {
+			return x, true
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			p, ok := plain(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = p
+		}
+		return out, true
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// samePlain reports whether plain returned e itself.
+func samePlain(p, e any) bool {
+	switch e.(type) {
+	case string, float64, bool, nil:
+		return true
+	case map[string]any:
+		pm, ok := p.(map[string]any)
+		return ok && reflect.ValueOf(pm).UnsafePointer() == reflect.ValueOf(e).UnsafePointer()
+	}
+	return false
 }
 
 // validating wraps a handler with params validation.

@@ -91,3 +91,16 @@ func TestValidatorDefaultsAndUnknownTypes(t *testing.T) {
 		t.Error("unknown type accepted")
 	}
 }
+
+// Params built in Go (ints, nested Go maps) are checked as their JSON
+// form, as a remote node would see them.
+func TestValidatorTakesGoValues(t *testing.T) {
+	v, err := compileSchema(Schema{"a": "number", "tags": "array", "inner": Schema{"type": "object", "props": Schema{"n": "number"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]any{"a": 1, "tags": []string{"x"}, "inner": map[string]any{"n": int64(2)}}
+	if _, err := v.validate(packets.ValueOf(params), "node", "svc.act"); err != nil {
+		t.Fatalf("Go params rejected: %v", err)
+	}
+}
