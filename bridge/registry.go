@@ -230,14 +230,6 @@ func (r *registry) registerRemoteServices(n *Node, services []packets.ServiceInf
 	}
 }
 
-// findAction returns the endpoint list of an action, or nil.
-func (r *registry) findAction(name string) *endpointList {
-	r.mu.RLock()
-	l := r.actions[name]
-	r.mu.RUnlock()
-	return l
-}
-
 // nextAction picks an endpoint for a call: the error is
 // ServiceNotFoundError when nobody has the action, ServiceNotAvailableError
 // when nobody available has it.
