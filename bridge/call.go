@@ -22,14 +22,23 @@ var emptyParams = packets.RawValue(packets.JSON, []byte("{}"))
 // timeout. params may be any value that encodes as JSON, or a Value; nil
 // sends {}. The Call hooks of the middlewares run first.
 func (b *Broker) Call(ctx context.Context, action string, params any, opts ...CallOption) (Value, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if len(opts) == 0 {
+		return b.callFn(ctx, action, params, CallOptions{})
+	}
+	return b.callFn(ctx, action, params, collectCallOptions(opts))
+}
+
+// collectCallOptions applies opts; apart from Call so that the options of
+// a call without any stay off the heap.
+func collectCallOptions(opts []CallOption) CallOptions {
 	var o CallOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return b.callFn(ctx, action, params, o)
+	return o
 }
 
 // doCall is Call without the middlewares' Call hooks: it makes the context,
