@@ -156,10 +156,15 @@ func (b *Broker) Namespace() string { return b.opts.Namespace }
 // Logger returns the broker's logger.
 func (b *Broker) Logger() *slog.Logger { return b.log }
 
-// AddService registers a service. Services added before Start start with
-// the broker; a service added to a running broker starts at once and is
-// announced to the cluster.
+// AddService registers a service, merged with its mixins first (see
+// Service.Mixins). Services added before Start start with the broker; a
+// service added to a running broker starts at once and is announced to the
+// cluster.
 func (b *Broker) AddService(def Service) error {
+	def, err := resolveService(def)
+	if err != nil {
+		return err
+	}
 	svc, err := b.buildService(def)
 	if err != nil {
 		return err
@@ -204,7 +209,13 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		Settings: publicSettings(def.Settings), Metadata: orEmpty(def.Metadata),
 		Actions: map[string]packets.ActionInfo{}, Events: map[string]packets.EventInfo{},
 	}
+	if err := checkMethods(def.Name, def.Methods); err != nil {
+		return nil, err
+	}
 	for _, a := range def.Actions {
+		if a.Disabled {
+			continue
+		}
 		if a.Name == "" || a.Handler == nil {
 			return nil, fmt.Errorf("bridge: service %s: an action needs a name and a handler", fullName)
 		}
