@@ -70,6 +70,7 @@ type localService struct {
 	events   []*localEvent
 	info     packets.ServiceInfo
 	started  bool
+	removed  bool // by RemoveService; guarded by Broker.mu
 }
 
 type localAction struct {
@@ -362,6 +363,11 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 	}
 	b.reg.mu.Unlock()
 	b.mu.Lock()
+	if svc.removed {
+		b.mu.Unlock()
+		b.reg.removeServiceEndpoints(svc)
+		return fmt.Errorf("bridge: service %s was removed while it started", svc.fullName)
+	}
 	svc.started = true
 	b.seqDirty = true
 	b.infoCache = nil
