@@ -346,6 +346,9 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 			return fmt.Errorf("bridge: service %s: dependencies: %w", svc.fullName, err)
 		}
 	}
+	if b.wasRemoved(svc) {
+		return nil
+	}
 	if svc.def.Started != nil {
 		if err := svc.def.Started(ctx, svc.handle); err != nil {
 			return fmt.Errorf("bridge: service %s: started: %w", svc.fullName, err)
@@ -363,10 +366,10 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 	}
 	b.reg.mu.Unlock()
 	b.mu.Lock()
-	if svc.removed {
+	if svc.removed { // by RemoveService while it started: not an error of Start
 		b.mu.Unlock()
 		b.reg.removeServiceEndpoints(svc)
-		return fmt.Errorf("bridge: service %s was removed while it started", svc.fullName)
+		return nil
 	}
 	svc.started = true
 	b.seqDirty = true

@@ -32,7 +32,6 @@ func applyMixins(def Service) (Service, error) {
 			}
 		}
 		if mixed == nil {
-			m := m
 			mixed = &m
 			continue
 		}

@@ -15,7 +15,8 @@ import (
 //
 // fullName is the versioned name ("v2.greeter"). An unknown name is a
 // ServiceNotFoundError. An error of Stopped is returned, but the service is
-// removed all the same (JS logs it).
+// removed all the same (JS logs it). A service that still waits for its
+// dependencies is removed without starting, and its AddService returns nil.
 func (b *Broker) RemoveService(ctx context.Context, fullName string) error {
 	b.mu.Lock()
 	i := slices.IndexFunc(b.services, func(s *localService) bool { return s.fullName == fullName && !s.removed })
@@ -75,4 +76,11 @@ func (l *endpointList) removeFunc(drop func(*Endpoint) bool) {
 	}
 	l.endpoints = slices.DeleteFunc(slices.Clone(l.endpoints), drop)
 	l.local = slices.DeleteFunc(slices.Clone(l.local), drop)
+}
+
+// wasRemoved reports whether RemoveService has taken the service.
+func (b *Broker) wasRemoved(svc *localService) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return svc.removed
 }
