@@ -83,6 +83,7 @@ type localService struct {
 	events   []*localEvent
 	info     packets.ServiceInfo
 	started  bool
+	removed  bool // by RemoveService; guarded by Broker.mu
 }
 
 type localAction struct {
@@ -181,10 +182,15 @@ func (b *Broker) Namespace() string { return b.opts.Namespace }
 // Logger returns the broker's logger.
 func (b *Broker) Logger() *slog.Logger { return b.log }
 
-// AddService registers a service. Services added before Start start with
-// the broker; a service added to a running broker starts at once and is
-// announced to the cluster.
+// AddService registers a service, merged with its mixins first (see
+// Service.Mixins). Services added before Start start with the broker; a
+// service added to a running broker starts at once and is announced to the
+// cluster.
 func (b *Broker) AddService(def Service) error {
+	def, err := resolveService(def)
+	if err != nil {
+		return err
+	}
 	svc, err := b.buildService(def)
 	if err != nil {
 		return err
@@ -234,7 +240,13 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		Settings: publicSettings(def.Settings), Metadata: orEmpty(def.Metadata),
 		Actions: map[string]packets.ActionInfo{}, Events: map[string]packets.EventInfo{},
 	}
+	if err := checkMethods(def.Name, def.Methods); err != nil {
+		return nil, err
+	}
 	for _, a := range def.Actions {
+		if a.Disabled {
+			continue
+		}
 		if a.Name == "" || a.Handler == nil {
 			return nil, fmt.Errorf("bridge: service %s: an action needs a name and a handler", fullName)
 		}
@@ -387,6 +399,9 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 			return fmt.Errorf("bridge: service %s: dependencies: %w", svc.fullName, err)
 		}
 	}
+	if b.wasRemoved(svc) {
+		return nil
+	}
 	if err := b.serviceHook(ctx, svc.handle, func(m *Middleware) func(context.Context, *ServiceHandle) error { return m.ServiceStarting }, false); err != nil {
 		return fmt.Errorf("bridge: service %s: starting: %w", svc.fullName, err)
 	}
@@ -407,6 +422,11 @@ func (b *Broker) startService(ctx context.Context, svc *localService) error {
 	}
 	b.reg.mu.Unlock()
 	b.mu.Lock()
+	if svc.removed { // by RemoveService while it started: not an error of Start
+		b.mu.Unlock()
+		b.reg.removeServiceEndpoints(svc)
+		return nil
+	}
 	svc.started = true
 	b.seqDirty = true
 	b.infoCache = nil

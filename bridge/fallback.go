@@ -1,5 +1,7 @@
 package bridge
 
+import "fmt"
+
 // fallbackMiddleware answers a failed call with a fallback, as JS's
 // Fallback middleware does: the call's FallbackResponse first, else, for
 // a local action, its definition's Fallback.
@@ -8,6 +10,9 @@ func fallbackMiddleware(b *Broker) Middleware {
 		var def FallbackFunc
 		if a.Def != nil {
 			def = a.Def.Fallback
+			if name := a.Def.FallbackMethod; def == nil && name != "" {
+				def = methodFallback(a, name)
+			}
 		}
 		return func(c *Context) (any, error) {
 			res, err := next(c)
@@ -36,4 +41,22 @@ func fallbackMiddleware(b *Broker) Middleware {
 		}
 	}
 	return Middleware{Name: "Fallback", LocalAction: wrap, RemoteAction: wrap}
+}
+
+// methodFallback is the fallback that calls the service method name, or
+// fails as JS does when there is no such method.
+func methodFallback(a *ActionSpec, name string) FallbackFunc {
+	return func(c *Context, err error) (any, error) {
+		var m any
+		if a.handle != nil {
+			m = a.handle.Method(name)
+		}
+		switch fn := m.(type) {
+		case FallbackFunc:
+			return fn(c, err)
+		case func(*Context, error) (any, error):
+			return fn(c, err)
+		}
+		return nil, NewError(fmt.Sprintf("The 'fallback' of '%s' action is not a Function or valid method name: %s", a.Name, name), 500, "", nil)
+	}
 }

@@ -438,6 +438,10 @@ func TestFallback(t *testing.T) {
 		{Name: "fails", Handler: func(*Context) (any, error) { return nil, down }},
 		{Name: "guarded", Handler: func(*Context) (any, error) { return nil, down },
 			Fallback: func(ctx *Context, err error) (any, error) { return "from definition: " + err.Error(), nil }},
+		{Name: "byMethod", Handler: func(*Context) (any, error) { return nil, down }, FallbackMethod: "spare"},
+		{Name: "badMethod", Handler: func(*Context) (any, error) { return nil, down }, FallbackMethod: "missing"},
+	}, Methods: map[string]any{
+		"spare": func(ctx *Context, err error) (any, error) { return "from method", nil },
 	}}
 	b := startBroker(t, Options{}, nil, svc)
 	ctx := context.Background()
@@ -452,6 +456,7 @@ func TestFallback(t *testing.T) {
 		})}, `{"err":"down","fallback":true}`},
 		{"action definition", "svc.guarded", nil, `"from definition: MoleculerError: down"`},
 		{"call option before the definition", "svc.guarded", []CallOption{WithFallbackValue(1)}, `1`},
+		{"method named by the definition", "svc.byMethod", nil, `"from method"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -463,6 +468,10 @@ func TestFallback(t *testing.T) {
 	}
 	if _, err := b.Call(ctx, "svc.fails", nil); !errors.Is(err, ErrMoleculer) {
 		t.Errorf("without fallback: %v", err)
+	}
+	_, err := b.Call(ctx, "svc.badMethod", nil)
+	if want := "MoleculerError: The 'fallback' of 'svc.badMethod' action is not a Function or valid method name: missing"; err == nil || err.Error() != want {
+		t.Errorf("missing fallback method: %v", err)
 	}
 }
 

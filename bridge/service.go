@@ -58,6 +58,23 @@ type Service struct {
 	Created func(svc *ServiceHandle) error
 	Started func(ctx context.Context, svc *ServiceHandle) error
 	Stopped func(ctx context.Context, svc *ServiceHandle) error
+
+	// Methods are the service's own functions, by name, for its handlers
+	// (Context.ServiceHandle().Method) and for the broker (a fallback
+	// named by a method). A method is any non-nil func; its signature is
+	// between the service and its callers. JS's reserved names ("name",
+	// "settings", "started", "mergeSchema…", ...) are refused.
+	Methods map[string]any
+	// Mixins are definitions merged into this one when it is added, by
+	// moleculer's rules (see the Mixins example): this definition wins
+	// over its mixins and an earlier mixin over a later one, for
+	// everything but event handlers and lifecycle handlers, which all
+	// run. A mixin may have mixins of its own.
+	Mixins []Service
+	// Merged runs when the mixins have been merged, with the merged
+	// definition, which it may change, before Created. The Merged
+	// handlers of mixins run too, first.
+	Merged func(def *Service) error
 }
 
 // Action is an action definition.
@@ -86,8 +103,16 @@ type Action struct {
 	CircuitBreaker *CircuitBreakerOptions
 	Bulkhead       *BulkheadOptions
 	// Fallback answers in place of the handler when a call of this action
-	// fails on this node.
-	Fallback FallbackFunc
+	// fails on this node. FallbackMethod names a method of the service
+	// (a FallbackFunc, or a func(*Context, error) (any, error)) to use
+	// instead, as JS's fallback: "methodName".
+	Fallback       FallbackFunc
+	FallbackMethod string
+	// Disabled removes the action of this name that a mixin defines
+	// (JS's "name: false"); the other fields are then ignored. As in JS,
+	// a disabled action is an error when the service has mixins but none
+	// defines the action, and is ignored when the service has no mixins.
+	Disabled bool
 }
 
 // Event is an event subscription.

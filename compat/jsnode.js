@@ -19,7 +19,8 @@
  *   REQUEST_TIMEOUT     ms, 0              (alias REQUESTTIMEOUT)
  *   PREFER_LOCAL        "false" disables registry.preferLocal (alias REGISTRY_PREFERLOCAL)
  *   LOGLEVEL            "warn"; "none" turns the logger off
- *   SERVICES            "jspeer,jspeer-audit,shared" (catalog names below)
+ *   SERVICES            "jspeer,jspeer-audit,shared" (catalog names below;
+ *                       jsruntime is there too, not loaded by default)
  *   LISTEN_HOST         optional: force every TCP server of this process
  *                       (the TCP transporter's) to listen on this address
  *   EXIT_ON_STDIN_EOF   "false" keeps the node running when stdin closes
@@ -194,6 +195,8 @@ function recordEvent(ctx) {
 		service: ctx.service.name
 	});
 }
+
+const runtimeLifecycle = []; // see the jsruntime service
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, Number(ms) || 0));
 
@@ -374,6 +377,45 @@ function makeCatalog(broker) {
 					handler(ctx) {
 						recordEvent(ctx);
 					}
+				}
+			}
+		},
+
+		// Services made and destroyed at runtime, for the hot add/remove
+		// and dependency tests: create {name, version, actions: [names],
+		// dependencies} makes a service whose actions return {nodeID,
+		// service, action} (it starts once its dependencies are up);
+		// destroy {name, version} is broker.destroyService; lifecycle lists
+		// the "started:<fullName>" / "stopped:<fullName>" of those services.
+		jsruntime: {
+			name: "jsruntime",
+			actions: {
+				create(ctx) {
+					const p = ctx.params || {};
+					const schema = { name: p.name, actions: {} };
+					if (p.version != null) schema.version = p.version;
+					if (p.dependencies) schema.dependencies = p.dependencies;
+					for (const a of p.actions || []) {
+						schema.actions[a] = function () {
+							return { nodeID: broker.nodeID, service: this.fullName, action: a };
+						};
+					}
+					schema.started = function () {
+						runtimeLifecycle.push("started:" + this.fullName);
+					};
+					schema.stopped = function () {
+						runtimeLifecycle.push("stopped:" + this.fullName);
+					};
+					const svc = broker.createService(schema);
+					return { fullName: svc.fullName };
+				},
+				async destroy(ctx) {
+					const p = ctx.params || {};
+					await broker.destroyService(p.version != null ? { name: p.name, version: p.version } : p.name);
+					return true;
+				},
+				lifecycle() {
+					return runtimeLifecycle;
 				}
 			}
 		},
