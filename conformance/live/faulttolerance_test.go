@@ -1,0 +1,418 @@
+package live
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/molbridge/molbridge/bridge"
+	"github.com/molbridge/molbridge/conformance/jsnode"
+)
+
+// Issue 5, acceptance 3: retries, circuit breakers, bulkheads and
+// fallbacks between Go and real JS nodes. The JS node's side is jsnode's
+// ft service (ft.work fails on demand and counts its executions) and its
+// ftpeer service (concurrent calls, and the $circuit-breaker.* events it
+// hears); goFT is the Go twin of ft.
+
+// goFT is the Go twin of jsnode's ft service.
+type goFT struct {
+	nodeID string
+	mu     sync.Mutex
+	// failures is the number of calls of work that fail next (-1: all),
+	// with errSpec's error.
+	failures    int
+	errSpec     map[string]any
+	calls       int
+	inFlight    int
+	maxInFlight int
+}
+
+func newGoFT(nodeID string) *goFT { return &goFT{nodeID: nodeID} }
+
+func (f *goFT) service() bridge.Service {
+	return bridge.Service{
+		Name: "ft",
+		Actions: []bridge.Action{
+			{Name: "work", Handler: f.work},
+			{Name: "configure", Handler: func(ctx *bridge.Context) (any, error) {
+				p := paramMap(ctx)
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				n, _ := p["failures"].(float64)
+				f.failures = int(n)
+				f.errSpec, _ = p["error"].(map[string]any)
+				f.calls = 0
+				f.maxInFlight = f.inFlight
+				return true, nil
+			}},
+			{Name: "stats", Handler: func(*bridge.Context) (any, error) {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				return map[string]any{"calls": f.calls, "inFlight": f.inFlight, "maxInFlight": f.maxInFlight}, nil
+			}},
+			{Name: "guarded",
+				Handler: func(*bridge.Context) (any, error) {
+					return nil, bridge.NewError("guarded failed", 500, "GUARDED", nil)
+				},
+				Fallback: func(ctx *bridge.Context, err error) (any, error) {
+					var e *bridge.Error
+					name := ""
+					if errors.As(err, &e) {
+						name = e.Name
+					}
+					params, _ := ctx.Params.Interface()
+					return map[string]any{"fallback": true, "error": name, "nodeID": f.nodeID, "params": params}, nil
+				}},
+			{Name: "retried",
+				RetryPolicy: &bridge.RetryPolicy{Enabled: true, Retries: 2, Delay: 50 * time.Millisecond},
+				Handler: func(ctx *bridge.Context) (any, error) {
+					f.mu.Lock()
+					f.calls++
+					f.mu.Unlock()
+					return nil, bridge.NewRetryableError("retried failed", 500, "RETRIED", nil)
+				}},
+		},
+	}
+}
+
+// work is ft.work: it sleeps params.ms, then fails as configured.
+func (f *goFT) work(ctx *bridge.Context) (any, error) {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	time.Sleep(msParam(paramMap(ctx), "ms"))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failures != 0 {
+		if f.failures > 0 {
+			f.failures--
+		}
+		msg, _ := f.errSpec["message"].(string)
+		if msg == "" {
+			msg = "ft.work failed"
+		}
+		code, _ := f.errSpec["code"].(float64)
+		typ, _ := f.errSpec["type"].(string)
+		if f.errSpec["name"] == "MoleculerError" {
+			return nil, bridge.NewError(msg, int(code), typ, f.errSpec["data"])
+		}
+		return nil, bridge.NewRetryableError(msg, int(code), typ, f.errSpec["data"])
+	}
+	return map[string]any{"nodeID": f.nodeID, "call": call}, nil
+}
+
+// Errors ft.work is told to fail with.
+var (
+	retryableSpec    = map[string]any{"name": "MoleculerRetryableError", "message": "flaky", "type": "FLAKY"}
+	nonRetryableSpec = map[string]any{"name": "MoleculerError", "message": "broken", "code": 500.0, "type": "BROKEN"}
+)
+
+// configureFT tells the ft service of a node how its next ft.work calls
+// fail (failures: how many, -1 for all) and resets its counters.
+func configureFT(t *testing.T, g *goNode, nodeID string, failures int, spec map[string]any) {
+	t.Helper()
+	p := map[string]any{"failures": float64(failures)}
+	if spec != nil {
+		p["error"] = spec
+	}
+	callOn(t, g, nodeID, "ft.configure", p)
+}
+
+// ftCalls returns how many times a node's ft.work ran since configureFT.
+func ftCalls(t *testing.T, g *goNode, nodeID string) int {
+	t.Helper()
+	return int(asMap(t, callOn(t, g, nodeID, "ft.stats", nil))["calls"].(float64))
+}
+
+// jsNodeOpts starts a JS node whose broker options include brokerOpts
+// (BROKER_OPTIONS).
+func (c *cluster) jsNodeOpts(role string, brokerOpts map[string]any, services ...string) *jsnode.Process {
+	c.t.Helper()
+	b, err := json.Marshal(brokerOpts)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.jsNodeWith(jsnode.Options{NodeID: c.id(role), Services: services,
+		Env: map[string]string{"BROKER_OPTIONS": string(b)}})
+}
+
+// errName is the Moleculer name of a Go error.
+func errName(err error) string {
+	var e *bridge.Error
+	if errors.As(err, &e) {
+		return e.Name
+	}
+	return ""
+}
+
+// ---------------------------------------------------------------- retries
+
+// A Go caller with a retry policy: a retryable failure on one JS node is
+// retried on the other, which answers; a non-retryable one is not retried;
+// a call's own retry count overrides the policy's.
+func TestRetryGoCallerMovesToAnotherJSNode(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("go", func(o *bridge.Options) {
+		o.RetryPolicy = bridge.RetryPolicy{Enabled: true, Retries: 2, Delay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
+	})
+	j1 := c.jsNode("js1", "ft")
+	j2 := c.jsNode("js2", "ft")
+	waitGoSees(t, g, j1.NodeID, "ft")
+	waitGoSees(t, g, j2.NodeID, "ft")
+
+	// js1 fails every call with a retryable error: every call succeeds,
+	// on js2.
+	configureFT(t, g, j1.NodeID, -1, retryableSpec)
+	configureFT(t, g, j2.NodeID, 0, nil)
+	const n = 6
+	for i := range n {
+		r := asMap(t, call(t, g, "ft.work", nil))
+		if r["nodeID"] != j2.NodeID {
+			t.Fatalf("call %d answered by %v, want %s", i, r["nodeID"], j2.NodeID)
+		}
+	}
+	c1, c2 := ftCalls(t, g, j1.NodeID), ftCalls(t, g, j2.NodeID)
+	if c2 != n || c1 < n-1 {
+		// Round-robin sends every call but maybe the first to js1 first.
+		t.Fatalf("js1 ran ft.work %d times, js2 %d: want js1 at least %d (each failing call retried on js2), js2 %d", c1, c2, n-1, n)
+	}
+	if !containsLog(g, "Retry to call 'ft.work' action") {
+		t.Errorf("no retry was logged by the Go caller")
+	}
+
+	// A non-retryable error is the caller's at once.
+	configureFT(t, g, j1.NodeID, -1, nonRetryableSpec)
+	configureFT(t, g, j2.NodeID, 0, nil)
+	failed := 0
+	for range 4 {
+		ctx, cancel := callCtx()
+		v, err := g.Call(ctx, "ft.work", nil)
+		cancel()
+		if err != nil {
+			failed++
+			f := errorFields(t, err)
+			mustEqual(t, "non-retryable error", withoutKeys(f, "data"), map[string]any{
+				"name": "MoleculerError", "message": "broken", "code": 500.0, "type": "BROKEN",
+				"retryable": false, "nodeID": j1.NodeID})
+			continue
+		}
+		if id := asMap(t, plain(t, v))["nodeID"]; id != j2.NodeID {
+			t.Errorf("a call answered by %v", id)
+		}
+	}
+	c1, c2 = ftCalls(t, g, j1.NodeID), ftCalls(t, g, j2.NodeID)
+	if failed != 2 || c1 != 2 || c2 != 2 {
+		t.Errorf("non-retryable: %d of 4 calls failed, js1 ran %d, js2 %d; want 2, 2, 2 (round-robin, no retry)", failed, c1, c2)
+	}
+
+	// Both fail: the policy's 2 retries make 3 attempts, a call's own
+	// count overrides it, WithRetries(0) makes none.
+	for _, tc := range []struct {
+		name     string
+		opts     []bridge.CallOption
+		attempts int
+	}{
+		{"policy", nil, 3},
+		{"WithRetries(4)", []bridge.CallOption{bridge.WithRetries(4)}, 5},
+		{"WithRetries(0)", []bridge.CallOption{bridge.WithRetries(0)}, 1},
+	} {
+		configureFT(t, g, j1.NodeID, -1, retryableSpec)
+		configureFT(t, g, j2.NodeID, -1, retryableSpec)
+		ctx, cancel := callCtx()
+		_, err := g.Call(ctx, "ft.work", nil, tc.opts...)
+		cancel()
+		if errName(err) != "MoleculerRetryableError" {
+			t.Errorf("%s: err = %v, want the last attempt's MoleculerRetryableError", tc.name, err)
+		}
+		if got := ftCalls(t, g, j1.NodeID) + ftCalls(t, g, j2.NodeID); got != tc.attempts {
+			t.Errorf("%s: %d attempts, want %d", tc.name, got, tc.attempts)
+		}
+	}
+}
+
+// A JS caller with a retry policy: a retryable failure of a Go node is
+// retried on another node (JS or Go), which answers. The Go node, although
+// its own retry policy is on, does not retry a remote caller's request: the
+// caller does.
+func TestRetryJSCallerMovesOffGoNode(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	ftG, ftG2 := newGoFT(c.id("go")), newGoFT(c.id("go2"))
+	g := c.goNode("go", func(o *bridge.Options) {
+		o.RetryPolicy = bridge.RetryPolicy{Enabled: true, Retries: 3, Delay: 20 * time.Millisecond}
+	}, ftG.service())
+	g2 := c.goNode("go2", nil, ftG2.service())
+	j := c.jsNode("js", "ft")
+	caller := c.jsNodeOpts("caller", map[string]any{
+		"retryPolicy": map[string]any{"enabled": true, "retries": 3, "delay": 20}}, "jspeer")
+	waitJSSees(t, g, caller.NodeID, "ft.work", g.NodeID(), g2.NodeID(), j.NodeID)
+	nodes := []string{g.NodeID(), g2.NodeID(), j.NodeID}
+	total := func() (sum int) {
+		for _, id := range nodes {
+			sum += ftCalls(t, g, id)
+		}
+		return sum
+	}
+
+	// Go fails; the healthy node is JS, then Go.
+	for _, healthy := range []string{j.NodeID, g2.NodeID()} {
+		for _, id := range nodes {
+			if id == healthy {
+				configureFT(t, g, id, 0, nil)
+			} else {
+				configureFT(t, g, id, -1, retryableSpec)
+			}
+		}
+		const n = 6
+		for i := range n {
+			r := asMap(t, captured(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil, nil)))
+			if r["nodeID"] != healthy {
+				t.Fatalf("healthy %s: call %d answered by %v", healthy, i, r["nodeID"])
+			}
+		}
+		if cg, ch := ftCalls(t, g, g.NodeID()), ftCalls(t, g, healthy); cg < n-1 || ch != n {
+			t.Errorf("healthy %s: the failing Go node ran ft.work %d times, the healthy one %d; want at least %d and %d", healthy, cg, ch, n-1, n)
+		}
+	}
+
+	// A request pinned to the failing Go node, without retries: one
+	// execution there (the Go node's retry policy leaves remote requests
+	// to their caller), nothing elsewhere, the Go error at the caller.
+	configureFT(t, g, g.NodeID(), -1, retryableSpec)
+	configureFT(t, g, g2.NodeID(), 0, nil)
+	configureFT(t, g, j.NodeID, 0, nil)
+	e := capturedErr(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil, map[string]any{"nodeID": g.NodeID(), "retries": 0.0}))
+	mustEqual(t, "pinned failure", e, map[string]any{"name": "MoleculerRetryableError", "message": "flaky",
+		"code": 500.0, "type": "FLAKY", "retryable": true, "nodeID": g.NodeID()})
+	if got := ftCalls(t, g, g.NodeID()); got != 1 || total() != 1 {
+		t.Errorf("pinned call without retries: the Go node ran ft.work %d times, all nodes %d; want 1 and 1", got, total())
+	}
+
+	// A non-retryable Go error is not retried.
+	configureFT(t, g, g.NodeID(), -1, nonRetryableSpec)
+	configureFT(t, g, g2.NodeID(), 0, nil)
+	configureFT(t, g, j.NodeID, 0, nil)
+	failed := 0
+	for range 6 {
+		r := brokerCapture(t, g, caller.NodeID, "ft.work", nil, nil)
+		if r["ok"] == true {
+			continue
+		}
+		failed++
+		mustEqual(t, "non-retryable Go error at the JS caller", capturedErr(t, r), map[string]any{
+			"name": "MoleculerError", "message": "broken", "code": 500.0, "type": "BROKEN", "retryable": false,
+			"nodeID": g.NodeID()})
+	}
+	if cg := ftCalls(t, g, g.NodeID()); failed != 2 || cg != 2 || total() != 6 {
+		t.Errorf("non-retryable: %d of 6 calls failed, the Go node ran %d, all nodes %d; want 2, 2, 6 (round-robin over 3, no retry)", failed, cg, total())
+	}
+
+	// All fail: the policy's 3 retries make 4 attempts; the call's own
+	// retries option overrides it.
+	for _, tc := range []struct {
+		opts     map[string]any
+		attempts int
+	}{{nil, 4}, {map[string]any{"retries": 1.0}, 2}} {
+		for _, id := range nodes {
+			configureFT(t, g, id, -1, retryableSpec)
+		}
+		e := capturedErr(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil, tc.opts))
+		if e["name"] != "MoleculerRetryableError" {
+			t.Errorf("opts %v: error %s", tc.opts, jsonString(e))
+		}
+		if got := total(); got != tc.attempts {
+			t.Errorf("opts %v: %d attempts, want %d", tc.opts, got, tc.attempts)
+		}
+	}
+}
+
+// An action's own retry policy travels in its INFO descriptor: a Go caller
+// without a policy retries a JS action that has one, and a JS caller
+// without one retries a Go action that has one, as JS callers do between
+// themselves. (One cluster each, so that each action has one node.)
+func TestRetryPolicyOfTheAction(t *testing.T) {
+	t.Parallel()
+	// Go caller, JS action.
+	c := newCluster(t)
+	g := c.goNode("go", nil)
+	j := c.jsNode("js", "ft")
+	waitGoSees(t, g, j.NodeID, "ft")
+	configureFT(t, g, j.NodeID, 0, nil)
+	ctx, cancel := callCtx()
+	_, err := g.Call(ctx, "ft.retried", nil)
+	cancel()
+	if errName(err) != "MoleculerRetryableError" {
+		t.Errorf("Go caller: err = %v", err)
+	}
+	if got := ftCalls(t, g, j.NodeID); got != 3 {
+		t.Errorf("Go caller: the JS node ran ft.retried %d times, want 3 (retries 2 of the action's policy)", got)
+	}
+
+	// JS caller, Go action.
+	c2 := newCluster(t)
+	ftG := newGoFT(c2.id("go"))
+	g2 := c2.goNode("go", nil, ftG.service())
+	caller := c2.jsNode("caller", "jspeer")
+	waitJSSees(t, g2, caller.NodeID, "ft.retried", g2.NodeID())
+	e := capturedErr(t, brokerCapture(t, g2, caller.NodeID, "ft.retried", nil, nil))
+	if e["name"] != "MoleculerRetryableError" || e["nodeID"] != g2.NodeID() {
+		t.Errorf("JS caller: error %s", jsonString(e))
+	}
+	if got := ftCalls(t, g2, g2.NodeID()); got != 3 {
+		t.Errorf("JS caller: the Go node ran ft.retried %d times, want 3 (retries 2 of the action's policy)", got)
+	}
+}
+
+// A retried call picks its node again, even when the caller named one, as
+// in JS: Go and JS callers alike.
+func TestRetryOfACallToOneNode(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("go", func(o *bridge.Options) {
+		o.RetryPolicy = bridge.RetryPolicy{Enabled: true, Retries: 1, Delay: 20 * time.Millisecond}
+	})
+	j1 := c.jsNode("js1", "ft")
+	j2 := c.jsNode("js2", "ft")
+	caller := c.jsNodeOpts("caller", map[string]any{
+		"retryPolicy": map[string]any{"enabled": true, "retries": 1, "delay": 20}}, "jspeer")
+	waitGoSees(t, g, j1.NodeID, "ft")
+	waitGoSees(t, g, j2.NodeID, "ft")
+	waitJSSees(t, g, caller.NodeID, "ft.work", j1.NodeID, j2.NodeID)
+
+	for _, who := range []string{"Go", "JS"} {
+		// js1 fails once: the second attempt goes to js1 or js2,
+		// whichever the balancer picks; both succeed. Over several calls
+		// both are picked.
+		answered := map[any]int{}
+		for range 6 {
+			configureFT(t, g, j1.NodeID, 1, retryableSpec)
+			configureFT(t, g, j2.NodeID, 0, nil)
+			var r map[string]any
+			if who == "Go" {
+				r = asMap(t, call(t, g, "ft.work", nil, bridge.WithNodeID(j1.NodeID)))
+			} else {
+				r = asMap(t, captured(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil, map[string]any{"nodeID": j1.NodeID})))
+			}
+			answered[r["nodeID"]]++
+		}
+		if len(answered) != 2 {
+			t.Errorf("%s caller: retries of calls to %s answered by %v, want both nodes", who, j1.NodeID, answered)
+		}
+	}
+}
+
+// containsLog reports whether a Go node logged s.
+func containsLog(g *goNode, s string) bool { return strings.Contains(g.logs.String(), s) }
