@@ -3,6 +3,8 @@ package live
 import (
 	"encoding/json"
 	"errors"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -416,3 +418,240 @@ func TestRetryOfACallToOneNode(t *testing.T) {
 
 // containsLog reports whether a Go node logged s.
 func containsLog(g *goNode, s string) bool { return strings.Contains(g.logs.String(), s) }
+
+// ---------------------------------------------------------------- circuit breaker
+
+// The circuit-breaker settings of both callers: three calls in the window
+// are enough to judge, half of them failing opens the circuit for 5 s. The
+// window is long, so that no reset falls within a test.
+const (
+	cbMinRequests = 3
+	cbHalfOpen    = 5 * time.Second
+	cbWindow      = 300 * time.Second
+)
+
+// breakerRun is what a circuit-breaker scenario observed.
+type breakerRun struct {
+	// events are the $circuit-breaker.* events the JS listener heard,
+	// with node IDs replaced by roles.
+	events []any
+	// notAvailable is the error of a call made while both circuits are
+	// open; pinned the error of a call to js1 while its circuit is open.
+	notAvailable, pinned map[string]any
+}
+
+// breakerScenario runs one circuit-breaker scenario: a caller with a
+// breaker (callWork makes one ft.work call and reports the node that
+// answered, or the error) calls ft.work, served by the JS nodes js1 and
+// js2, while the JS node listener records the breaker's events. driver is
+// a Go node that configures the ft services; roles maps node IDs to the
+// names the events are reported with.
+func breakerScenario(t *testing.T, driver *goNode, js1, js2, listener string, roles map[string]string,
+	callWork func(nodeID string) (node string, errFields map[string]any)) breakerRun {
+	t.Helper()
+	configureFT(t, driver, js1, -1, nonRetryableSpec)
+	configureFT(t, driver, js2, 0, nil)
+	start := time.Now()
+	var run breakerRun
+
+	// js1 fails every call: round-robin gives it 3 of 6 calls, and the
+	// third failure opens its circuit (3 calls, all failed).
+	failed := 0
+	for range 6 {
+		node, e := callWork("")
+		if e != nil {
+			failed++
+			if e["nodeID"] != js1 || e["name"] != "MoleculerError" {
+				t.Fatalf("a call failed with %s, want js1's MoleculerError", jsonString(e))
+			}
+		} else if node != js2 {
+			t.Fatalf("a call answered by %s", node)
+		}
+	}
+	if failed != 3 {
+		t.Fatalf("%d of 6 calls failed, want 3 (round-robin)", failed)
+	}
+	// js1 is skipped now: js2 takes every call.
+	for range 4 {
+		if node, e := callWork(""); node != js2 {
+			t.Fatalf("with js1's circuit open, a call answered by %q (error %s), want js2", node, jsonString(e))
+		}
+	}
+	// A call to js1 itself finds no available endpoint there.
+	if node, e := callWork(js1); e == nil {
+		t.Fatalf("a call to js1 with its circuit open answered by %s", node)
+	} else {
+		run.pinned = e
+	}
+	if n := ftCalls(t, driver, js1); n != 3 {
+		t.Fatalf("js1 ran ft.work %d times, want 3: its open circuit should keep calls away", n)
+	}
+
+	// js2 fails too: it has 7 successes in the window, so its 7th failure
+	// reaches the rate of 0.5 and opens its circuit; then no endpoint is
+	// left.
+	configureFT(t, driver, js2, -1, nonRetryableSpec)
+	failed = 0
+	for i := 0; run.notAvailable == nil; i++ {
+		if i == 12 {
+			t.Fatalf("after %d failures of js2, calls still fail on it", failed)
+		}
+		node, e := callWork("")
+		switch {
+		case e == nil:
+			t.Fatalf("a call answered by %s, want failures", node)
+		case e["name"] == "ServiceNotAvailableError":
+			run.notAvailable = e
+		case e["nodeID"] == js2:
+			failed++
+		default:
+			t.Fatalf("a call failed with %s", jsonString(e))
+		}
+	}
+	if failed != 7 {
+		t.Errorf("js2's circuit opened after %d failures, want 7 (rate 7/14)", failed)
+	}
+	if el := time.Since(start); el >= cbHalfOpen {
+		t.Fatalf("the calls took %v, longer than the half-open time %v: the machine is too slow for this scenario", el, cbHalfOpen)
+	}
+
+	// Both recover; after the half-open time each circuit lets a call
+	// through, which closes it.
+	configureFT(t, driver, js1, 0, nil)
+	configureFT(t, driver, js2, 0, nil)
+	events := func() []any {
+		return asList(t, callOn(t, driver, listener, "ftpeer.breakerEvents", nil))
+	}
+	count := func(event string) int {
+		n := 0
+		for _, e := range events() {
+			if asMap(t, e)["event"] == event {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, cbHalfOpen+15*time.Second, "both circuits to half-open", func() bool {
+		return count("$circuit-breaker.half-opened") == 2
+	})
+	for i := 0; count("$circuit-breaker.closed") < 2; i++ {
+		if i == 20 {
+			t.Fatalf("circuits not closed after 20 successful calls: events %s", jsonString(events()))
+		}
+		if node, e := callWork(""); e != nil {
+			t.Fatalf("a call after recovery failed on %s: %s", node, jsonString(e))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	for _, x := range events() {
+		e := asMap(t, x)
+		d := asMap(t, e["data"])
+		d["nodeID"] = roles[d["nodeID"].(string)]
+		e["sender"] = roles[e["sender"].(string)]
+		run.events = append(run.events, e)
+	}
+	return run
+}
+
+// A Go caller's circuit breaker opens after failing calls to a JS node,
+// which is then skipped (ServiceNotAvailableError when no node is left),
+// half-opens after the half-open time and closes after a successful call;
+// JS listeners get its $circuit-breaker.* events. A JS caller in the same
+// scenario is the reference: same outcomes, same events and payloads.
+func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
+	t.Parallel()
+	var jsRun, goRun breakerRun
+	t.Run("scenarios", func(t *testing.T) {
+		t.Run("JS caller", func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t)
+			g := c.goNode("driver", nil)
+			j1, j2 := c.jsNode("js1", "ft"), c.jsNode("js2", "ft")
+			l := c.jsNode("listener", "ftpeer")
+			caller := c.jsNodeOpts("caller", map[string]any{"circuitBreaker": map[string]any{
+				"enabled": true, "threshold": 0.5, "minRequestCount": cbMinRequests,
+				"windowTime": cbWindow.Seconds(), "halfOpenTime": cbHalfOpen.Milliseconds()}}, "jspeer")
+			waitGoSees(t, g, j1.NodeID, "ft")
+			waitGoSees(t, g, j2.NodeID, "ft")
+			waitGoSees(t, g, l.NodeID, "ftpeer")
+			waitJSSees(t, g, caller.NodeID, "ft.work", j1.NodeID, j2.NodeID)
+			roles := map[string]string{j1.NodeID: "js1", j2.NodeID: "js2", caller.NodeID: "caller"}
+			jsRun = breakerScenario(t, g, j1.NodeID, j2.NodeID, l.NodeID, roles, func(nodeID string) (string, map[string]any) {
+				var opts map[string]any
+				if nodeID != "" {
+					opts = map[string]any{"nodeID": nodeID}
+				}
+				r := brokerCapture(t, g, caller.NodeID, "ft.work", nil, opts)
+				if r["ok"] == true {
+					return asMap(t, r["result"])["nodeID"].(string), nil
+				}
+				return "", asMap(t, r["error"])
+			})
+		})
+		t.Run("Go caller", func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t)
+			g := c.goNode("caller", func(o *bridge.Options) {
+				o.CircuitBreaker = bridge.CircuitBreakerOptions{Enabled: true, Threshold: 0.5,
+					MinRequestCount: cbMinRequests, WindowTime: cbWindow, HalfOpenTime: cbHalfOpen}
+			})
+			j1, j2 := c.jsNode("js1", "ft"), c.jsNode("js2", "ft")
+			l := c.jsNode("listener", "ftpeer")
+			waitGoSees(t, g, j1.NodeID, "ft")
+			waitGoSees(t, g, j2.NodeID, "ft")
+			waitGoSees(t, g, l.NodeID, "ftpeer")
+			roles := map[string]string{j1.NodeID: "js1", j2.NodeID: "js2", g.NodeID(): "caller"}
+			goRun = breakerScenario(t, g, j1.NodeID, j2.NodeID, l.NodeID, roles, func(nodeID string) (string, map[string]any) {
+				ctx, cancel := callCtx()
+				defer cancel()
+				var opts []bridge.CallOption
+				if nodeID != "" {
+					opts = append(opts, bridge.WithNodeID(nodeID))
+				}
+				v, err := g.Call(ctx, "ft.work", nil, opts...)
+				if err != nil {
+					return "", errorFields(t, err)
+				}
+				return asMap(t, plain(t, v))["nodeID"].(string), nil
+			})
+		})
+	})
+	if t.Failed() {
+		return
+	}
+	mustEqual(t, "error with no endpoint left (Go caller vs JS caller)", goRun.notAvailable, jsRun.notAvailable)
+	mustEqual(t, "JS caller's error with no endpoint left", jsRun.notAvailable["name"], "ServiceNotAvailableError")
+	// Names hold node IDs: compare them by role.
+	for _, r := range []*breakerRun{&jsRun, &goRun} {
+		r.pinned["message"] = strings.ReplaceAll(r.pinned["message"].(string), r.pinned["data"].(map[string]any)["nodeID"].(string), "js1")
+		r.pinned["data"].(map[string]any)["nodeID"] = "js1"
+	}
+	mustEqual(t, "error of a call to the node with an open circuit (Go caller vs JS caller)", goRun.pinned, jsRun.pinned)
+	t.Logf("JS caller: error with no endpoint left %s; call to the open node %s; events %s",
+		jsonString(jsRun.notAvailable), jsonString(jsRun.pinned), jsonString(jsRun.events))
+	// The order of the two closings depends on the balancer's turn.
+	sortClosed := func(evs []any) []any {
+		out := slices.Clone(evs)
+		sort.SliceStable(out, func(i, j int) bool {
+			a, b := out[i].(map[string]any), out[j].(map[string]any)
+			if a["event"] != "$circuit-breaker.closed" || b["event"] != "$circuit-breaker.closed" {
+				return false
+			}
+			return a["data"].(map[string]any)["nodeID"].(string) < b["data"].(map[string]any)["nodeID"].(string)
+		})
+		return out
+	}
+	opened := func(node string, failures, count, rate float64) map[string]any {
+		return map[string]any{"event": "$circuit-breaker.opened", "sender": "caller", "data": map[string]any{
+			"nodeID": node, "service": "ft", "action": "ft.work", "failures": failures, "count": count, "rate": rate}}
+	}
+	other := func(event, node string) map[string]any {
+		return map[string]any{"event": "$circuit-breaker." + event, "sender": "caller", "data": map[string]any{
+			"nodeID": node, "service": "ft", "action": "ft.work"}}
+	}
+	want := []any{opened("js1", 3, 3, 1), opened("js2", 7, 14, 0.5),
+		other("half-opened", "js1"), other("half-opened", "js2"), other("closed", "js1"), other("closed", "js2")}
+	mustEqual(t, "JS caller's breaker events (reference)", sortClosed(jsRun.events), want)
+	mustEqual(t, "Go caller's breaker events", sortClosed(goRun.events), sortClosed(jsRun.events))
+}
