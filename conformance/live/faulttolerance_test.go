@@ -655,3 +655,74 @@ func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 	mustEqual(t, "JS caller's breaker events (reference)", sortClosed(jsRun.events), want)
 	mustEqual(t, "Go caller's breaker events", sortClosed(goRun.events), sortClosed(jsRun.events))
 }
+
+// ---------------------------------------------------------------- bulkhead
+
+// A Go node's bulkhead caps the concurrent executions of its action called
+// by JS: with concurrency 2 and maxQueueSize 3, of 10 concurrent JS calls
+// 2 run at once, 3 wait their turn and 5 get QueueIsFullError, as from a JS
+// node with the same bulkhead.
+func TestBulkheadOfAGoActionCalledByJS(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	ftG := newGoFT(c.id("go"))
+	g := c.goNode("go", func(o *bridge.Options) {
+		o.Bulkhead = bridge.BulkheadOptions{Enabled: true, Concurrency: 2, MaxQueueSize: 3}
+	}, ftG.service())
+	j := c.jsNodeOpts("js", map[string]any{"bulkhead": map[string]any{"enabled": true, "concurrency": 2, "maxQueueSize": 3}}, "ft")
+	caller := c.jsNode("caller", "jspeer", "ftpeer")
+	waitJSSees(t, g, caller.NodeID, "ft.work", g.NodeID(), j.NodeID)
+
+	burst := func(server string) (ok int, full []any) {
+		t.Helper()
+		configureFT(t, g, server, 0, nil)
+		out := asList(t, callOn(t, g, caller.NodeID, "ftpeer.burst", map[string]any{
+			"action": "ft.work", "params": map[string]any{"ms": 1500.0}, "count": 10.0,
+			"opts": map[string]any{"nodeID": server}}))
+		for _, x := range out {
+			r := asMap(t, x)
+			if r["ok"] == true {
+				ok++
+				if id := asMap(t, r["result"])["nodeID"]; id != server {
+					t.Errorf("a call to %s answered by %v", server, id)
+				}
+				continue
+			}
+			// Node IDs by role, for the comparison.
+			e := asMap(t, r["error"])
+			msg := strings.ReplaceAll(e["message"].(string), "'"+caller.NodeID+"'", "'caller'")
+			e["message"] = strings.ReplaceAll(msg, "'"+server+"'", "'server'")
+			if e["nodeID"] == server {
+				e["nodeID"] = "server"
+			}
+			if d, isMap := e["data"].(map[string]any); isMap {
+				for k, v := range d {
+					switch v {
+					case caller.NodeID:
+						d[k] = "caller"
+					case server:
+						d[k] = "server"
+					}
+				}
+			}
+			full = append(full, e)
+		}
+		st := asMap(t, callOn(t, g, server, "ft.stats", nil))
+		if st["maxInFlight"] != 2.0 || st["calls"] != float64(ok) {
+			t.Errorf("%s: %s, want at most 2 at once and %d executions", server, jsonString(st), ok)
+		}
+		return ok, full
+	}
+	jsOK, jsFull := burst(j.NodeID)
+	goOK, goFull := burst(g.NodeID())
+	if jsOK != 5 || len(jsFull) != 5 {
+		t.Errorf("JS node (reference): %d calls succeeded, %d rejected; want 5 and 5", jsOK, len(jsFull))
+	}
+	if goOK != jsOK || len(goFull) != len(jsFull) {
+		t.Errorf("Go node: %d calls succeeded, %d rejected; the JS node %d and %d", goOK, len(goFull), jsOK, len(jsFull))
+	}
+	mustEqual(t, "QueueIsFullError of the Go node (vs the JS node's)", goFull, jsFull)
+	if len(jsFull) > 0 {
+		t.Logf("JS node's QueueIsFullError: %s", jsonString(jsFull[0]))
+	}
+}
