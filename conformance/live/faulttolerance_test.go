@@ -726,3 +726,81 @@ func TestBulkheadOfAGoActionCalledByJS(t *testing.T) {
 		t.Logf("JS node's QueueIsFullError: %s", jsonString(jsFull[0]))
 	}
 }
+
+// ---------------------------------------------------------------- fallback
+
+// Fallbacks: a Go caller's fallback answers when a JS node times out or
+// fails, and a Go action's own fallback answers JS callers when its
+// handler fails, as a JS action's does.
+func TestFallbacksBetweenGoAndJS(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	ftG := newGoFT(c.id("go"))
+	g := c.goNode("go", nil, ftG.service(), newGoEcho().service())
+	j := c.jsNode("js", "jspeer", "ft")
+	caller := c.jsNode("caller", "jspeer")
+	waitGoSees(t, g, j.NodeID, "jspeer", "ft")
+	waitJSSees(t, g, caller.NodeID, "ft.guarded", g.NodeID(), j.NodeID)
+	waitJSSees(t, g, caller.NodeID, "goecho.slow", g.NodeID())
+
+	// Go caller, slow JS action, short timeout: the fallback value.
+	slow := map[string]any{"ms": 1500.0}
+	ctx, cancel := callCtx()
+	defer cancel()
+	t0 := time.Now()
+	v, err := g.Call(ctx, "jspeer.sleep", slow, bridge.WithNodeID(j.NodeID),
+		bridge.WithTimeout(300*time.Millisecond), bridge.WithFallbackValue(map[string]any{"fallback": "value"}))
+	if err != nil {
+		t.Fatalf("timed-out call with a fallback value: %v", err)
+	}
+	mustEqual(t, "fallback value", plain(t, v), map[string]any{"fallback": "value"})
+	if el := time.Since(t0); el < 250*time.Millisecond || el > 1400*time.Millisecond {
+		t.Errorf("the fallback value came after %v, want about the 300 ms timeout", el)
+	}
+	// The fallback function gets the error.
+	fn := func(fc *bridge.Context, err error) (any, error) {
+		return map[string]any{"fallback": "function", "error": errName(err), "action": fc.Action}, nil
+	}
+	v, err = g.Call(ctx, "jspeer.sleep", slow, bridge.WithNodeID(j.NodeID),
+		bridge.WithTimeout(300*time.Millisecond), bridge.WithFallback(fn))
+	if err != nil {
+		t.Fatalf("timed-out call with a fallback function: %v", err)
+	}
+	mustEqual(t, "fallback function's result", plain(t, v),
+		map[string]any{"fallback": "function", "error": "RequestTimeoutError", "action": "jspeer.sleep"})
+	// And when the JS action fails.
+	v, err = g.Call(ctx, "jspeer.fail", map[string]any{"name": "MoleculerError", "message": "no"},
+		bridge.WithNodeID(j.NodeID), bridge.WithFallback(fn))
+	if err != nil {
+		t.Fatalf("failed call with a fallback function: %v", err)
+	}
+	mustEqual(t, "fallback function's result (failure)", plain(t, v),
+		map[string]any{"fallback": "function", "error": "MoleculerError", "action": "jspeer.fail"})
+	// The late answer of the timed-out calls disturbs nothing.
+	time.Sleep(1500 * time.Millisecond)
+	if got := callOn(t, g, j.NodeID, "jspeer.whoami", nil); got != j.NodeID {
+		t.Errorf("whoami after the fallbacks = %v", got)
+	}
+
+	// A Go action's own fallback answers a JS caller, as a JS action's
+	// does.
+	params := map[string]any{"x": 1.0}
+	ref := captured(t, brokerCapture(t, g, caller.NodeID, "ft.guarded", params, map[string]any{"nodeID": j.NodeID}))
+	mustEqual(t, "JS action's fallback (reference)", ref,
+		map[string]any{"fallback": true, "error": "MoleculerError", "nodeID": j.NodeID, "params": params})
+	got := captured(t, brokerCapture(t, g, caller.NodeID, "ft.guarded", params, map[string]any{"nodeID": g.NodeID()}))
+	mustEqual(t, "Go action's fallback", got,
+		map[string]any{"fallback": true, "error": "MoleculerError", "nodeID": g.NodeID(), "params": params})
+
+	// A JS caller's fallbackResponse answers a slow Go action's timeout.
+	r := brokerCapture(t, g, caller.NodeID, "goecho.slow", slow,
+		map[string]any{"timeout": 300.0, "fallbackResponse": map[string]any{"fallback": "js"}})
+	mustEqual(t, "JS caller's fallbackResponse for a slow Go action", captured(t, r), map[string]any{"fallback": "js"})
+	// And a Go caller's for a slow Go action on this node.
+	v, err = g.Call(ctx, "goecho.slow", slow, bridge.WithTimeout(300*time.Millisecond),
+		bridge.WithFallbackValue(map[string]any{"fallback": "local"}))
+	if err != nil {
+		t.Fatalf("local timed-out call with a fallback value: %v", err)
+	}
+	mustEqual(t, "fallback value of a local call", plain(t, v), map[string]any{"fallback": "local"})
+}
