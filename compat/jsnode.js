@@ -201,7 +201,9 @@ const received = []; // events seen by any catalog service of this process
 const breakerEvents = []; // $circuit-breaker.* events seen by ftpeer
 
 // The state of the ft service: how ft.work fails, and what it has seen.
-const ft = { failures: 0, error: null, calls: 0, inFlight: 0, maxInFlight: 0 };
+const ft = { failures: 0, error: null, delay: 0, calls: 0, inFlight: 0, maxInFlight: 0 };
+// What ft's "ft.sleepy" event handler has seen.
+const ftEvents = { handled: 0, inFlight: 0, maxInFlight: 0 };
 
 function recordEvent(ctx) {
 	received.push({
@@ -408,7 +410,7 @@ function makeCatalog(broker) {
 					ft.inFlight++;
 					ft.maxInFlight = Math.max(ft.maxInFlight, ft.inFlight);
 					try {
-						await sleep((ctx.params || {}).ms);
+						await sleep((ctx.params || {}).ms || ft.delay);
 						if (ft.failures !== 0) {
 							if (ft.failures > 0) ft.failures--;
 							const e = ft.error || {};
@@ -424,18 +426,27 @@ function makeCatalog(broker) {
 						ft.inFlight--;
 					}
 				},
-				// {failures: n (-1: every call), error: {name, message, code, type, data}}
-				// sets how the next calls fail and resets the counters.
+				// {failures: n (-1: every call), error: {name, message, code, type, data},
+				// delay: ms} sets how the next calls fail (and how long they take
+				// when params.ms does not say) and resets the counters.
 				configure(ctx) {
 					const p = ctx.params || {};
 					ft.failures = Number(p.failures) || 0;
 					ft.error = p.error || null;
+					ft.delay = Number(p.delay) || 0;
 					ft.calls = 0;
 					ft.maxInFlight = ft.inFlight;
+					ftEvents.handled = 0;
+					ftEvents.maxInFlight = ftEvents.inFlight;
 					return true;
 				},
 				stats() {
-					return { calls: ft.calls, inFlight: ft.inFlight, maxInFlight: ft.maxInFlight };
+					return {
+						calls: ft.calls,
+						inFlight: ft.inFlight,
+						maxInFlight: ft.maxInFlight,
+						events: { handled: ftEvents.handled, maxInFlight: ftEvents.maxInFlight }
+					};
 				},
 				guarded: {
 					handler() {
@@ -451,6 +462,22 @@ function makeCatalog(broker) {
 					handler() {
 						ft.calls++;
 						throw new Errors.MoleculerRetryableError("retried failed", 500, "RETRIED");
+					}
+				}
+			},
+			events: {
+				// Sleeps data.ms; counts the deliveries that ran.
+				"ft.sleepy": {
+					context: true,
+					async handler(ctx) {
+						ftEvents.inFlight++;
+						ftEvents.maxInFlight = Math.max(ftEvents.maxInFlight, ftEvents.inFlight);
+						try {
+							await sleep((ctx.params || {}).ms);
+							ftEvents.handled++;
+						} finally {
+							ftEvents.inFlight--;
+						}
 					}
 				}
 			}
@@ -470,6 +497,14 @@ function makeCatalog(broker) {
 							err => ({ ok: false, error: plainError(err) })
 						);
 					return Promise.all(Array.from({ length: Number(p.count) || 1 }, one));
+				},
+				// {event, data, count}: count broadcasts at once.
+				async broadcastMany(ctx) {
+					const p = ctx.params || {};
+					await Promise.all(
+						Array.from({ length: Number(p.count) || 1 }, () => broker.broadcast(p.event, p.data))
+					);
+					return true;
 				},
 				breakerEvents() {
 					return breakerEvents;

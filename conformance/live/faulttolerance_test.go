@@ -28,9 +28,12 @@ type goFT struct {
 	// with errSpec's error.
 	failures    int
 	errSpec     map[string]any
+	delay       time.Duration // of work when params.ms does not say
 	calls       int
 	inFlight    int
 	maxInFlight int
+	// ft.sleepy deliveries that ran, and the most at once.
+	evHandled, evInFlight, evMaxInFlight int
 }
 
 func newGoFT(nodeID string) *goFT { return &goFT{nodeID: nodeID} }
@@ -47,14 +50,17 @@ func (f *goFT) service() bridge.Service {
 				n, _ := p["failures"].(float64)
 				f.failures = int(n)
 				f.errSpec, _ = p["error"].(map[string]any)
+				f.delay = msParam(p, "delay")
 				f.calls = 0
 				f.maxInFlight = f.inFlight
+				f.evHandled, f.evMaxInFlight = 0, f.evInFlight
 				return true, nil
 			}},
 			{Name: "stats", Handler: func(*bridge.Context) (any, error) {
 				f.mu.Lock()
 				defer f.mu.Unlock()
-				return map[string]any{"calls": f.calls, "inFlight": f.inFlight, "maxInFlight": f.maxInFlight}, nil
+				return map[string]any{"calls": f.calls, "inFlight": f.inFlight, "maxInFlight": f.maxInFlight,
+					"events": map[string]any{"handled": f.evHandled, "maxInFlight": f.evMaxInFlight}}, nil
 			}},
 			{Name: "guarded",
 				Handler: func(*bridge.Context) (any, error) {
@@ -78,6 +84,20 @@ func (f *goFT) service() bridge.Service {
 					return nil, bridge.NewRetryableError("retried failed", 500, "RETRIED", nil)
 				}},
 		},
+		Events: []bridge.Event{
+			{Name: "ft.sleepy", Handler: func(ctx *bridge.Context) error {
+				f.mu.Lock()
+				f.evInFlight++
+				f.evMaxInFlight = max(f.evMaxInFlight, f.evInFlight)
+				f.mu.Unlock()
+				time.Sleep(msParam(paramMap(ctx), "ms"))
+				f.mu.Lock()
+				f.evInFlight--
+				f.evHandled++
+				f.mu.Unlock()
+				return nil
+			}},
+		},
 	}
 }
 
@@ -94,7 +114,13 @@ func (f *goFT) work(ctx *bridge.Context) (any, error) {
 		f.inFlight--
 		f.mu.Unlock()
 	}()
-	time.Sleep(msParam(paramMap(ctx), "ms"))
+	d := msParam(paramMap(ctx), "ms")
+	if d == 0 {
+		f.mu.Lock()
+		d = f.delay
+		f.mu.Unlock()
+	}
+	time.Sleep(d)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failures != 0 {
@@ -803,4 +829,88 @@ func TestFallbacksBetweenGoAndJS(t *testing.T) {
 		t.Fatalf("local timed-out call with a fallback value: %v", err)
 	}
 	mustEqual(t, "fallback value of a local call", plain(t, v), map[string]any{"fallback": "local"})
+}
+
+// A retryable RequestTimeoutError moves the call too: a slow node's
+// timeout is retried on a fast one, whichever language the caller and the
+// slow node are in, and each attempt has the whole timeout, as in JS.
+func TestRetryAfterATimeout(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("caller", func(o *bridge.Options) {
+		o.RetryPolicy = bridge.RetryPolicy{Enabled: true, Retries: 2, Delay: 20 * time.Millisecond}
+	})
+	ftG := newGoFT(c.id("go"))
+	gs := c.goNode("go", nil, ftG.service())
+	j := c.jsNode("js", "ft")
+	caller := c.jsNodeOpts("jscaller", map[string]any{
+		"retryPolicy": map[string]any{"enabled": true, "retries": 2, "delay": 20}}, "jspeer")
+	waitGoSees(t, g, j.NodeID, "ft")
+	waitGoSees(t, g, gs.NodeID(), "ft")
+	waitJSSees(t, g, caller.NodeID, "ft.work", gs.NodeID(), j.NodeID)
+
+	for _, slow := range []string{j.NodeID, gs.NodeID()} {
+		fast := gs.NodeID()
+		if slow == fast {
+			fast = j.NodeID
+		}
+		configureFT(t, g, slow, 0, nil)
+		callOn(t, g, slow, "ft.configure", map[string]any{"delay": 1500.0})
+		configureFT(t, g, fast, 0, nil)
+		for _, who := range []string{"Go", "JS"} {
+			for i := range 4 {
+				t0 := time.Now()
+				var node any
+				if who == "Go" {
+					node = asMap(t, call(t, g, "ft.work", nil, bridge.WithTimeout(300*time.Millisecond)))["nodeID"]
+				} else {
+					r := asMap(t, captured(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil, map[string]any{"timeout": 300.0})))
+					node = r["nodeID"]
+				}
+				if node != fast {
+					t.Errorf("%s caller, slow %s: call %d answered by %v, want %s", who, slow, i, node, fast)
+				}
+				if el := time.Since(t0); el > 1400*time.Millisecond {
+					t.Errorf("%s caller, slow %s: call %d took %v: it waited for the slow node", who, slow, i, el)
+				}
+			}
+		}
+		if n := ftCalls(t, g, slow); n < 2 {
+			t.Errorf("slow %s ran ft.work %d times, want some (each caller's calls alternate)", slow, n)
+		}
+		// Let the slow node's executions end before the next round.
+		time.Sleep(1600 * time.Millisecond)
+	}
+}
+
+// A bulkhead caps the concurrent deliveries of an event handler too: with
+// concurrency 1 and maxQueueSize 2, of 6 events broadcast at once by JS a
+// Go handler runs 3, one at a time, as a JS handler does.
+func TestBulkheadOfEventHandlers(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	ftG := newGoFT(c.id("go"))
+	g := c.goNode("go", func(o *bridge.Options) {
+		o.Bulkhead = bridge.BulkheadOptions{Enabled: true, Concurrency: 1, MaxQueueSize: 2}
+	}, ftG.service())
+	j := c.jsNodeOpts("js", map[string]any{"bulkhead": map[string]any{"enabled": true, "concurrency": 1, "maxQueueSize": 2}}, "ft")
+	emitter := c.jsNode("emitter", "jspeer", "ftpeer")
+	waitGoSees(t, g, j.NodeID, "ft")
+	waitJSSees(t, g, emitter.NodeID, "ft.work", g.NodeID(), j.NodeID)
+	configureFT(t, g, g.NodeID(), 0, nil)
+	configureFT(t, g, j.NodeID, 0, nil)
+
+	callOn(t, g, emitter.NodeID, "ftpeer.broadcastMany", map[string]any{
+		"event": "ft.sleepy", "data": map[string]any{"ms": 1000.0}, "count": 6.0})
+	events := func(node string) map[string]any {
+		return asMap(t, asMap(t, callOn(t, g, node, "ft.stats", nil))["events"])
+	}
+	want := map[string]any{"handled": 3.0, "maxInFlight": 1.0}
+	eventually(t, 15*time.Second, "3 deliveries on each node", func() bool {
+		return events(j.NodeID)["handled"] == 3.0 && events(g.NodeID())["handled"] == 3.0
+	})
+	// No more come.
+	time.Sleep(1500 * time.Millisecond)
+	mustEqual(t, "JS handler (reference)", events(j.NodeID), want)
+	mustEqual(t, "Go handler", events(g.NodeID()), want)
 }
