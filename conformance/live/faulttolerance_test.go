@@ -3,6 +3,7 @@ package live
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -541,9 +542,9 @@ func breakerScenario(t *testing.T, driver *goNode, js1, js2, listener string, ro
 		t.Fatalf("the calls took %v, longer than the half-open time %v: the machine is too slow for this scenario", el, cbHalfOpen)
 	}
 
-	// Both recover; after the half-open time each circuit lets a call
-	// through, which closes it.
-	configureFT(t, driver, js1, 0, nil)
+	// js2 recovers, js1 does not. After the half-open time each circuit
+	// lets one call through: js2's succeeds and closes it, js1's fails and
+	// opens it again.
 	configureFT(t, driver, js2, 0, nil)
 	events := func() []any {
 		return asList(t, callOn(t, driver, listener, "ftpeer.breakerEvents", nil))
@@ -560,9 +561,23 @@ func breakerScenario(t *testing.T, driver *goNode, js1, js2, listener string, ro
 	eventually(t, cbHalfOpen+15*time.Second, "both circuits to half-open", func() bool {
 		return count("$circuit-breaker.half-opened") == 2
 	})
+	for i := 0; count("$circuit-breaker.closed") < 1 || count("$circuit-breaker.opened") < 3; i++ {
+		if i == 20 {
+			t.Fatalf("after 20 calls, js2's circuit is not closed or js1's not open again: events %s", jsonString(events()))
+		}
+		if node, e := callWork(""); e != nil && e["nodeID"] != js1 {
+			t.Fatalf("a call failed on %s: %s", node, jsonString(e))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Now js1 recovers too: its next half-open call closes it.
+	configureFT(t, driver, js1, 0, nil)
+	eventually(t, cbHalfOpen+15*time.Second, "js1's circuit to half-open again", func() bool {
+		return count("$circuit-breaker.half-opened") == 3
+	})
 	for i := 0; count("$circuit-breaker.closed") < 2; i++ {
 		if i == 20 {
-			t.Fatalf("circuits not closed after 20 successful calls: events %s", jsonString(events()))
+			t.Fatalf("js1's circuit not closed after 20 successful calls: events %s", jsonString(events()))
 		}
 		if node, e := callWork(""); e != nil {
 			t.Fatalf("a call after recovery failed on %s: %s", node, jsonString(e))
@@ -570,14 +585,52 @@ func breakerScenario(t *testing.T, driver *goNode, js1, js2, listener string, ro
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	for _, x := range events() {
-		e := asMap(t, x)
-		d := asMap(t, e["data"])
-		d["nodeID"] = roles[d["nodeID"].(string)]
-		e["sender"] = roles[e["sender"].(string)]
-		run.events = append(run.events, e)
-	}
+	run.events = byRole(t, events(), roles)
 	return run
+}
+
+// byRole replaces the node IDs of recorded breaker events with roles.
+func byRole(t *testing.T, evs []any, roles map[string]string) []any {
+	t.Helper()
+	var out []any
+	for _, x := range evs {
+		e := maps.Clone(asMap(t, x))
+		d := maps.Clone(asMap(t, e["data"]))
+		d["nodeID"] = roles[d["nodeID"].(string)]
+		e["data"] = d
+		e["sender"] = roles[e["sender"].(string)]
+		out = append(out, e)
+	}
+	return out
+}
+
+// breakerListener is a Go service that records the $circuit-breaker.*
+// events it hears, as jsnode's ftpeer does.
+type breakerListener struct {
+	mu     sync.Mutex
+	events []any
+}
+
+func (l *breakerListener) service() bridge.Service {
+	return bridge.Service{
+		Name: "gocblisten",
+		Events: []bridge.Event{{Name: "$circuit-breaker.**", Handler: func(ctx *bridge.Context) error {
+			data, err := ctx.Params.Interface()
+			if err != nil {
+				return err
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.events = append(l.events, map[string]any{"event": ctx.EventName, "data": data, "sender": ctx.NodeID})
+			return nil
+		}}},
+	}
+}
+
+func (l *breakerListener) list(t *testing.T) []any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return asList(t, normalize(t, l.events))
 }
 
 // A Go caller's circuit breaker opens after failing calls to a JS node,
@@ -588,11 +641,15 @@ func breakerScenario(t *testing.T, driver *goNode, js1, js2, listener string, ro
 func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 	t.Parallel()
 	var jsRun, goRun breakerRun
+	// Go listeners too: on the JS caller's cluster, and on the Go caller
+	// itself (a local delivery).
+	var jsGoListener, goGoListener breakerListener
+	var jsGoHeard, goGoHeard []any
 	t.Run("scenarios", func(t *testing.T) {
 		t.Run("JS caller", func(t *testing.T) {
 			t.Parallel()
 			c := newCluster(t)
-			g := c.goNode("driver", nil)
+			g := c.goNode("driver", nil, jsGoListener.service())
 			j1, j2 := c.jsNode("js1", "ft"), c.jsNode("js2", "ft")
 			l := c.jsNode("listener", "ftpeer")
 			caller := c.jsNodeOpts("caller", map[string]any{"circuitBreaker": map[string]any{
@@ -603,6 +660,7 @@ func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 			waitGoSees(t, g, l.NodeID, "ftpeer")
 			waitJSSees(t, g, caller.NodeID, "ft.work", j1.NodeID, j2.NodeID)
 			roles := map[string]string{j1.NodeID: "js1", j2.NodeID: "js2", caller.NodeID: "caller"}
+			defer func() { jsGoHeard = byRole(t, jsGoListener.list(t), roles) }()
 			jsRun = breakerScenario(t, g, j1.NodeID, j2.NodeID, l.NodeID, roles, func(nodeID string) (string, map[string]any) {
 				var opts map[string]any
 				if nodeID != "" {
@@ -621,13 +679,14 @@ func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 			g := c.goNode("caller", func(o *bridge.Options) {
 				o.CircuitBreaker = bridge.CircuitBreakerOptions{Enabled: true, Threshold: 0.5,
 					MinRequestCount: cbMinRequests, WindowTime: cbWindow, HalfOpenTime: cbHalfOpen}
-			})
+			}, goGoListener.service())
 			j1, j2 := c.jsNode("js1", "ft"), c.jsNode("js2", "ft")
 			l := c.jsNode("listener", "ftpeer")
 			waitGoSees(t, g, j1.NodeID, "ft")
 			waitGoSees(t, g, j2.NodeID, "ft")
 			waitGoSees(t, g, l.NodeID, "ftpeer")
 			roles := map[string]string{j1.NodeID: "js1", j2.NodeID: "js2", g.NodeID(): "caller"}
+			defer func() { goGoHeard = byRole(t, goGoListener.list(t), roles) }()
 			goRun = breakerScenario(t, g, j1.NodeID, j2.NodeID, l.NodeID, roles, func(nodeID string) (string, map[string]any) {
 				ctx, cancel := callCtx()
 				defer cancel()
@@ -656,16 +715,15 @@ func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 	mustEqual(t, "error of a call to the node with an open circuit (Go caller vs JS caller)", goRun.pinned, jsRun.pinned)
 	t.Logf("JS caller: error with no endpoint left %s; call to the open node %s; events %s",
 		jsonString(jsRun.notAvailable), jsonString(jsRun.pinned), jsonString(jsRun.events))
-	// The order of the two closings depends on the balancer's turn.
+	// The order of js2's closing and js1's reopening depends on the
+	// balancer's turn.
 	sortClosed := func(evs []any) []any {
 		out := slices.Clone(evs)
-		sort.SliceStable(out, func(i, j int) bool {
-			a, b := out[i].(map[string]any), out[j].(map[string]any)
-			if a["event"] != "$circuit-breaker.closed" || b["event"] != "$circuit-breaker.closed" {
-				return false
-			}
-			return a["data"].(map[string]any)["nodeID"].(string) < b["data"].(map[string]any)["nodeID"].(string)
-		})
+		if len(out) >= 6 {
+			sort.Slice(out[4:6], func(i, j int) bool {
+				return jsonString(out[4+i]) < jsonString(out[4+j])
+			})
+		}
 		return out
 	}
 	opened := func(node string, failures, count, rate float64) map[string]any {
@@ -676,10 +734,13 @@ func TestCircuitBreakerGoCallerAndJSNodes(t *testing.T) {
 		return map[string]any{"event": "$circuit-breaker." + event, "sender": "caller", "data": map[string]any{
 			"nodeID": node, "service": "ft", "action": "ft.work"}}
 	}
-	want := []any{opened("js1", 3, 3, 1), opened("js2", 7, 14, 0.5),
-		other("half-opened", "js1"), other("half-opened", "js2"), other("closed", "js1"), other("closed", "js2")}
+	want := sortClosed([]any{opened("js1", 3, 3, 1), opened("js2", 7, 14, 0.5),
+		other("half-opened", "js1"), other("half-opened", "js2"), other("closed", "js2"), opened("js1", 4, 4, 1),
+		other("half-opened", "js1"), other("closed", "js1")})
 	mustEqual(t, "JS caller's breaker events (reference)", sortClosed(jsRun.events), want)
 	mustEqual(t, "Go caller's breaker events", sortClosed(goRun.events), sortClosed(jsRun.events))
+	mustEqual(t, "JS caller's breaker events heard by a Go listener", sortClosed(jsGoHeard), want)
+	mustEqual(t, "Go caller's breaker events heard by its own Go listener", sortClosed(goGoHeard), want)
 }
 
 // ---------------------------------------------------------------- bulkhead
