@@ -975,3 +975,138 @@ func TestBulkheadOfEventHandlers(t *testing.T) {
 	mustEqual(t, "JS handler (reference)", events(j.NodeID), want)
 	mustEqual(t, "Go handler", events(g.NodeID()), want)
 }
+
+// breakerCaller is a caller with a circuit breaker for the tests below: a
+// JS node or a Go node. call makes one call (to nodeID, unless "") and
+// returns the error's fields, nil on success.
+type breakerCaller struct {
+	name string
+	call func(action string, params any, nodeID string) map[string]any
+}
+
+// breakerCallers starts a JS and a Go caller with the same breaker
+// settings in c; driver is a Go node without a breaker that runs the JS
+// caller's calls.
+func breakerCallers(t *testing.T, c *cluster, driver *goNode, minRequests int, window time.Duration) []breakerCaller {
+	t.Helper()
+	js := c.jsNodeOpts("jscaller", map[string]any{"circuitBreaker": map[string]any{
+		"enabled": true, "threshold": 0.5, "minRequestCount": minRequests,
+		"windowTime": window.Seconds(), "halfOpenTime": 60000}}, "jspeer")
+	g := c.goNode("gocaller", func(o *bridge.Options) {
+		o.CircuitBreaker = bridge.CircuitBreakerOptions{Enabled: true, Threshold: 0.5,
+			MinRequestCount: minRequests, WindowTime: window, HalfOpenTime: time.Minute}
+	})
+	waitGoSees(t, driver, js.NodeID, "jspeer")
+	return []breakerCaller{
+		{"JS", func(action string, params any, nodeID string) map[string]any {
+			var opts map[string]any
+			if nodeID != "" {
+				opts = map[string]any{"nodeID": nodeID}
+			}
+			r := brokerCapture(t, driver, js.NodeID, action, params, opts)
+			if r["ok"] == true {
+				return nil
+			}
+			return asMap(t, r["error"])
+		}},
+		{"Go", func(action string, params any, nodeID string) map[string]any {
+			ctx, cancel := callCtx()
+			defer cancel()
+			var opts []bridge.CallOption
+			if nodeID != "" {
+				opts = append(opts, bridge.WithNodeID(nodeID))
+			}
+			if _, err := g.Call(ctx, action, params, opts...); err != nil {
+				return errorFields(t, err)
+			}
+			return nil
+		}},
+	}
+}
+
+// A circuit breaker counts only the failures of the endpoint itself: an
+// error that a third node returned through it does not open it, for JS
+// and Go callers alike.
+func TestCircuitBreakerIgnoresThirdNodesErrors(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("driver", nil)
+	relay := c.jsNode("relay", "jspeer")
+	j := c.jsNode("js", "ft")
+	l := c.jsNode("listener", "ftpeer")
+	waitGoSees(t, g, j.NodeID, "ft")
+	waitGoSees(t, g, l.NodeID, "ftpeer")
+	waitJSSees(t, g, relay.NodeID, "ft.work", j.NodeID)
+	configureFT(t, g, j.NodeID, -1, nonRetryableSpec)
+	for _, bc := range breakerCallers(t, c, g, 2, cbWindow) {
+		// The relay's jspeer.call calls ft.work on js: 5 calls, 5
+		// failures of js, not of the relay. (The JS caller has a jspeer
+		// of its own: the calls name the relay.)
+		for i := range 5 {
+			e := bc.call("jspeer.call", map[string]any{"action": "ft.work"}, relay.NodeID)
+			if e == nil || e["name"] != "MoleculerError" || e["nodeID"] != j.NodeID {
+				t.Fatalf("%s caller: call %d through the relay: error %s, want js's MoleculerError", bc.name, i, jsonString(e))
+			}
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if evs := asList(t, callOn(t, g, l.NodeID, "ftpeer.breakerEvents", nil)); len(evs) != 0 {
+		t.Errorf("breaker events: %s, want none", jsonString(evs))
+	}
+}
+
+// The counts of a circuit breaker start again every windowTime: failures
+// spread over several windows never open it, as many in one window do,
+// for JS and Go callers alike.
+func TestCircuitBreakerWindow(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("driver", nil)
+	j := c.jsNode("js", "ft")
+	l := c.jsNode("listener", "ftpeer")
+	waitGoSees(t, g, j.NodeID, "ft")
+	waitGoSees(t, g, l.NodeID, "ftpeer")
+	configureFT(t, g, j.NodeID, -1, nonRetryableSpec)
+	callers := breakerCallers(t, c, g, 3, time.Second)
+	opened := func() int {
+		return len(asList(t, callOn(t, g, l.NodeID, "ftpeer.breakerEvents", nil)))
+	}
+	var wg sync.WaitGroup
+	slowFailures := make([]int, len(callers))
+	for i, bc := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// 4 failures 1.5 s apart: at most 2 in a 1 s window.
+			for k := range 4 {
+				if k > 0 {
+					time.Sleep(1500 * time.Millisecond)
+				}
+				if e := bc.call("ft.work", nil, ""); e != nil && e["name"] == "MoleculerError" {
+					slowFailures[i]++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, bc := range callers {
+		if slowFailures[i] != 4 {
+			t.Errorf("%s caller: %d of 4 spread calls failed on js, want 4 (circuit closed)", bc.name, slowFailures[i])
+		}
+	}
+	if n := opened(); n != 0 {
+		t.Fatalf("%d breaker events after failures spread over windows, want none", n)
+	}
+	// Failures in quick succession open it.
+	for _, bc := range callers {
+		for i := 0; ; i++ {
+			if i == 9 {
+				t.Fatalf("%s caller: the circuit did not open after 9 quick failures", bc.name)
+			}
+			if e := bc.call("ft.work", nil, ""); e != nil && e["name"] == "ServiceNotAvailableError" {
+				break
+			}
+		}
+	}
+	eventually(t, 10*time.Second, "both callers' opened events", func() bool { return opened() == 2 })
+}
