@@ -456,6 +456,15 @@ function makeCatalog(broker) {
 						return { fallback: true, error: err.name, nodeID: broker.nodeID, params: ctx.params };
 					}
 				},
+				// A per-action circuit breaker, published in INFO: callers
+				// apply it. Every call fails.
+				fragile: {
+					circuitBreaker: { enabled: true, minRequestCount: 2, threshold: 0.5, halfOpenTime: 60000 },
+					handler() {
+						ft.calls++;
+						throw new Errors.MoleculerError("fragile failed", 500, "FRAGILE");
+					}
+				},
 				// A per-action retry policy, published in INFO: callers apply it.
 				retried: {
 					retryPolicy: { enabled: true, retries: 2, delay: 50 },

@@ -76,6 +76,14 @@ func (f *goFT) service() bridge.Service {
 					params, _ := ctx.Params.Interface()
 					return map[string]any{"fallback": true, "error": name, "nodeID": f.nodeID, "params": params}, nil
 				}},
+			{Name: "fragile",
+				CircuitBreaker: &bridge.CircuitBreakerOptions{Enabled: true, MinRequestCount: 2, Threshold: 0.5, HalfOpenTime: time.Minute},
+				Handler: func(*bridge.Context) (any, error) {
+					f.mu.Lock()
+					f.calls++
+					f.mu.Unlock()
+					return nil, bridge.NewError("fragile failed", 500, "FRAGILE", nil)
+				}},
 			{Name: "retried",
 				RetryPolicy: &bridge.RetryPolicy{Enabled: true, Retries: 2, Delay: 50 * time.Millisecond},
 				Handler: func(ctx *bridge.Context) (any, error) {
@@ -270,6 +278,14 @@ func TestRetryGoCallerMovesToAnotherJSNode(t *testing.T) {
 			t.Errorf("%s: %d attempts, want %d", tc.name, got, tc.attempts)
 		}
 	}
+	// A fallback answers once the retries are spent.
+	configureFT(t, g, j1.NodeID, -1, retryableSpec)
+	configureFT(t, g, j2.NodeID, -1, retryableSpec)
+	got := call(t, g, "ft.work", nil, bridge.WithFallbackValue(map[string]any{"fallback": true}))
+	mustEqual(t, "fallback after the retries", got, map[string]any{"fallback": true})
+	if n := ftCalls(t, g, j1.NodeID) + ftCalls(t, g, j2.NodeID); n != 3 {
+		t.Errorf("fallback after the retries: %d attempts, want 3", n)
+	}
 }
 
 // A JS caller with a retry policy: a retryable failure of a Go node is
@@ -365,6 +381,16 @@ func TestRetryJSCallerMovesOffGoNode(t *testing.T) {
 		if got := total(); got != tc.attempts {
 			t.Errorf("opts %v: %d attempts, want %d", tc.opts, got, tc.attempts)
 		}
+	}
+	// A fallback answers once the retries are spent.
+	for _, id := range nodes {
+		configureFT(t, g, id, -1, retryableSpec)
+	}
+	got := captured(t, brokerCapture(t, g, caller.NodeID, "ft.work", nil,
+		map[string]any{"fallbackResponse": map[string]any{"fallback": true}}))
+	mustEqual(t, "JS fallback after the retries", got, map[string]any{"fallback": true})
+	if n := total(); n != 4 {
+		t.Errorf("JS fallback after the retries: %d attempts, want 4", n)
 	}
 }
 
@@ -1109,4 +1135,44 @@ func TestCircuitBreakerWindow(t *testing.T) {
 		}
 	}
 	eventually(t, 10*time.Second, "both callers' opened events", func() bool { return opened() == 2 })
+}
+
+// An action's own circuit-breaker settings travel in its INFO descriptor:
+// a Go caller without a breaker opens a circuit on a JS action that has
+// one, and a JS caller without one on a Go action that has one (2 calls,
+// both failed), as JS callers do between themselves.
+func TestCircuitBreakerOfTheAction(t *testing.T) {
+	t.Parallel()
+	// Go caller, JS action.
+	c := newCluster(t)
+	g := c.goNode("go", nil)
+	j := c.jsNode("js", "ft")
+	waitGoSees(t, g, j.NodeID, "ft")
+	configureFT(t, g, j.NodeID, 0, nil)
+	for i, want := range []string{"MoleculerError", "MoleculerError", "ServiceNotAvailableError"} {
+		ctx, cancel := callCtx()
+		_, err := g.Call(ctx, "ft.fragile", nil)
+		cancel()
+		if errName(err) != want {
+			t.Errorf("Go caller: call %d: err = %v, want %s", i, err, want)
+		}
+	}
+	if got := ftCalls(t, g, j.NodeID); got != 2 {
+		t.Errorf("Go caller: the JS node ran ft.fragile %d times, want 2", got)
+	}
+
+	// JS caller, Go action.
+	c2 := newCluster(t)
+	g2 := c2.goNode("go", nil, newGoFT(c2.id("go")).service())
+	caller := c2.jsNode("caller", "jspeer")
+	waitJSSees(t, g2, caller.NodeID, "ft.fragile", g2.NodeID())
+	for i, want := range []string{"MoleculerError", "MoleculerError", "ServiceNotAvailableError"} {
+		e := capturedErr(t, brokerCapture(t, g2, caller.NodeID, "ft.fragile", nil, nil))
+		if e["name"] != want {
+			t.Errorf("JS caller: call %d: error %s, want %s", i, jsonString(e), want)
+		}
+	}
+	if got := ftCalls(t, g2, g2.NodeID()); got != 2 {
+		t.Errorf("JS caller: the Go node ran ft.fragile %d times, want 2", got)
+	}
 }
