@@ -456,6 +456,15 @@ function makeCatalog(broker) {
 						return { fallback: true, error: err.name, nodeID: broker.nodeID, params: ctx.params };
 					}
 				},
+				// Blocks the event loop for params.ms, then answers: the node
+				// can neither answer nor time out the request meanwhile.
+				block(ctx) {
+					const end = Date.now() + (Number((ctx.params || {}).ms) || 0);
+					while (Date.now() < end) {
+						// busy
+					}
+					return { nodeID: broker.nodeID };
+				},
 				// A per-action circuit breaker, published in INFO: callers
 				// apply it. Every call fails.
 				fragile: {

@@ -1003,11 +1003,11 @@ func TestBulkheadOfEventHandlers(t *testing.T) {
 }
 
 // breakerCaller is a caller with a circuit breaker for the tests below: a
-// JS node or a Go node. call makes one call (to nodeID, unless "") and
-// returns the error's fields, nil on success.
+// JS node or a Go node. call makes one call (to nodeID unless "", with a
+// timeout unless 0) and returns the error's fields, nil on success.
 type breakerCaller struct {
 	name string
-	call func(action string, params any, nodeID string) map[string]any
+	call func(action string, params any, nodeID string, timeout time.Duration) map[string]any
 }
 
 // breakerCallers starts a JS and a Go caller with the same breaker
@@ -1024,10 +1024,13 @@ func breakerCallers(t *testing.T, c *cluster, driver *goNode, minRequests int, w
 	})
 	waitGoSees(t, driver, js.NodeID, "jspeer")
 	return []breakerCaller{
-		{"JS", func(action string, params any, nodeID string) map[string]any {
-			var opts map[string]any
+		{"JS", func(action string, params any, nodeID string, timeout time.Duration) map[string]any {
+			opts := map[string]any{}
 			if nodeID != "" {
-				opts = map[string]any{"nodeID": nodeID}
+				opts["nodeID"] = nodeID
+			}
+			if timeout != 0 {
+				opts["timeout"] = float64(timeout.Milliseconds())
 			}
 			r := brokerCapture(t, driver, js.NodeID, action, params, opts)
 			if r["ok"] == true {
@@ -1035,12 +1038,15 @@ func breakerCallers(t *testing.T, c *cluster, driver *goNode, minRequests int, w
 			}
 			return asMap(t, r["error"])
 		}},
-		{"Go", func(action string, params any, nodeID string) map[string]any {
+		{"Go", func(action string, params any, nodeID string, timeout time.Duration) map[string]any {
 			ctx, cancel := callCtx()
 			defer cancel()
 			var opts []bridge.CallOption
 			if nodeID != "" {
 				opts = append(opts, bridge.WithNodeID(nodeID))
+			}
+			if timeout != 0 {
+				opts = append(opts, bridge.WithTimeout(timeout))
 			}
 			if _, err := g.Call(ctx, action, params, opts...); err != nil {
 				return errorFields(t, err)
@@ -1069,7 +1075,7 @@ func TestCircuitBreakerIgnoresThirdNodesErrors(t *testing.T) {
 		// failures of js, not of the relay. (The JS caller has a jspeer
 		// of its own: the calls name the relay.)
 		for i := range 5 {
-			e := bc.call("jspeer.call", map[string]any{"action": "ft.work"}, relay.NodeID)
+			e := bc.call("jspeer.call", map[string]any{"action": "ft.work"}, relay.NodeID, 0)
 			if e == nil || e["name"] != "MoleculerError" || e["nodeID"] != j.NodeID {
 				t.Fatalf("%s caller: call %d through the relay: error %s, want js's MoleculerError", bc.name, i, jsonString(e))
 			}
@@ -1108,7 +1114,7 @@ func TestCircuitBreakerWindow(t *testing.T) {
 				if k > 0 {
 					time.Sleep(1500 * time.Millisecond)
 				}
-				if e := bc.call("ft.work", nil, ""); e != nil && e["name"] == "MoleculerError" {
+				if e := bc.call("ft.work", nil, "", 0); e != nil && e["name"] == "MoleculerError" {
 					slowFailures[i]++
 				}
 			}
@@ -1129,7 +1135,7 @@ func TestCircuitBreakerWindow(t *testing.T) {
 			if i == 9 {
 				t.Fatalf("%s caller: the circuit did not open after 9 quick failures", bc.name)
 			}
-			if e := bc.call("ft.work", nil, ""); e != nil && e["name"] == "ServiceNotAvailableError" {
+			if e := bc.call("ft.work", nil, "", 0); e != nil && e["name"] == "ServiceNotAvailableError" {
 				break
 			}
 		}
@@ -1174,5 +1180,38 @@ func TestCircuitBreakerOfTheAction(t *testing.T) {
 	}
 	if got := ftCalls(t, g2, g2.NodeID()); got != 2 {
 		t.Errorf("JS caller: the Go node ran ft.fragile %d times, want 2", got)
+	}
+}
+
+// A caller's own timeouts do not count in its circuit breaker. In JS the
+// Timeout middleware, outside the breaker's, rejects the call while the
+// request is still pending, and the ErrorHandler then forgets the pending
+// request: the breaker never learns how the call ended. So 3 timed-out
+// calls to a node, with minRequestCount 2, leave its circuit closed. (The
+// node blocks its event loop, so that it cannot answer with a timeout of
+// its own, which would count as its failure if it came first.)
+func TestCircuitBreakerAndCallerTimeouts(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	g := c.goNode("driver", nil)
+	slow := c.jsNode("slow", "ft")
+	l := c.jsNode("listener", "ftpeer")
+	waitGoSees(t, g, slow.NodeID, "ft")
+	waitGoSees(t, g, l.NodeID, "ftpeer")
+	for _, bc := range breakerCallers(t, c, g, 2, cbWindow) {
+		for i := range 3 {
+			e := bc.call("ft.block", map[string]any{"ms": 600.0}, "", 200*time.Millisecond)
+			if e == nil || e["name"] != "RequestTimeoutError" {
+				t.Fatalf("%s caller: call %d: error %s, want RequestTimeoutError", bc.name, i, jsonString(e))
+			}
+		}
+		// The circuit is closed: the node takes the next call.
+		if e := bc.call("ft.block", nil, "", 0); e != nil {
+			t.Errorf("%s caller: after 3 timeouts, a call failed with %s, want the node to answer", bc.name, jsonString(e))
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if evs := asList(t, callOn(t, g, l.NodeID, "ftpeer.breakerEvents", nil)); len(evs) != 0 {
+		t.Errorf("breaker events: %s, want none", jsonString(evs))
 	}
 }
