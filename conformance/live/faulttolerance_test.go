@@ -916,6 +916,14 @@ func TestFallbacksBetweenGoAndJS(t *testing.T) {
 		t.Fatalf("local timed-out call with a fallback value: %v", err)
 	}
 	mustEqual(t, "fallback value of a local call", plain(t, v), map[string]any{"fallback": "local"})
+
+	// No fallback when no endpoint is found: the error comes before the
+	// action's middlewares, in JS and in Go.
+	e := capturedErr(t, brokerCapture(t, g, caller.NodeID, "nosuch.action", nil,
+		map[string]any{"fallbackResponse": map[string]any{"fallback": "js"}}))
+	mustEqual(t, "JS caller of a missing action, with a fallbackResponse (reference)", e["name"], "ServiceNotFoundError")
+	_, err = g.Call(ctx, "nosuch.action", nil, bridge.WithFallbackValue(map[string]any{"fallback": "go"}))
+	mustEqual(t, "Go caller of a missing action, with a fallback value", errorFields(t, err), e)
 }
 
 // A retryable RequestTimeoutError moves the call too: a slow node's
