@@ -21,7 +21,8 @@ import (
 // ftpeer service (concurrent calls, and the $circuit-breaker.* events it
 // hears); goFT is the Go twin of ft.
 
-// goFT is the Go twin of jsnode's ft service.
+// goFT is the Go twin of jsnode's ft service (but for ft.block, which
+// blocks a JS event loop).
 type goFT struct {
 	nodeID string
 	mu     sync.Mutex
@@ -86,7 +87,7 @@ func (f *goFT) service() bridge.Service {
 				}},
 			{Name: "retried",
 				RetryPolicy: &bridge.RetryPolicy{Enabled: true, Retries: 2, Delay: 50 * time.Millisecond},
-				Handler: func(ctx *bridge.Context) (any, error) {
+				Handler: func(*bridge.Context) (any, error) {
 					f.mu.Lock()
 					f.calls++
 					f.mu.Unlock()
