@@ -69,6 +69,14 @@ func circuitBreakerMiddleware(b *Broker) Middleware {
 				s.success(item)
 				return res, nil
 			}
+			if !a.Local && callerTimedOut(err) {
+				// The breaker never learns how such a call ended in JS:
+				// its Timeout middleware, outside the breaker, rejects
+				// the call while the request is pending, and the
+				// ErrorHandler drops the pending request. Neither a call
+				// nor a failure, then.
+				return nil, err
+			}
 			if opts.Check(err) {
 				// Only failures of the endpoint itself count, not errors
 				// that a third node returned through it.
@@ -105,6 +113,14 @@ func circuitBreakerMiddleware(b *Broker) Middleware {
 			return nil
 		},
 	}
+}
+
+// callerTimedOut reports whether err is the RequestTimeoutError of this
+// node's own timer for a remote call, not one a remote node answered with
+// (those carry the node's ID).
+func callerTimedOut(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Name == "RequestTimeoutError" && e.NodeID == ""
 }
 
 func (s *breakers) item(ep *Endpoint, a *ActionSpec, opts CircuitBreakerOptions) *breakerItem {

@@ -62,7 +62,8 @@ type BulkheadOptions struct {
 	Disabled bool
 	// Concurrency is the number of concurrent executions; default 10.
 	Concurrency int
-	// MaxQueueSize is the number of waiting ones; default 100.
+	// MaxQueueSize is the number of waiting ones; default 100, negative
+	// for no limit (JS's 0).
 	MaxQueueSize int
 }
 

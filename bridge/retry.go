@@ -59,12 +59,15 @@ func retryMiddleware(b *Broker) Middleware {
 }
 
 // retryCopy is the context of a new attempt: a new ID, the same request,
-// params, meta and options, as JS's ctx.copy.
+// params, meta and options, as JS's ctx.copy. The balancer picks its
+// endpoint afresh, even for a call made to one node: JS retries with
+// broker.call(name, params, { ctx }), whose endpoint lookup sees no nodeID.
 func (c *Context) retryCopy(base context.Context) *Context {
 	cc := *c
 	cc.Context = base
 	cc.ID = newID()
 	cc.Endpoint = nil
+	cc.opts.NodeID = ""
 	cc.fallbackResult = false
 	return &cc
 }

@@ -24,6 +24,9 @@
  *   LISTEN_HOST         optional: force every TCP server of this process
  *                       (the TCP transporter's) to listen on this address
  *   EXIT_ON_STDIN_EOF   "false" keeps the node running when stdin closes
+ *   BROKER_OPTIONS      JSON object merged over the broker options above
+ *                       (circuitBreaker, retryPolicy, bulkhead, ...); moleculer
+ *                       fills the rest of each option from its defaults
  */
 "use strict";
 
@@ -166,6 +169,19 @@ const brokerOptions = {
 	skipProcessEventRegistration: true
 };
 
+const rawBrokerOpts = env("BROKER_OPTIONS");
+if (rawBrokerOpts) {
+	let extra;
+	try {
+		extra = JSON.parse(rawBrokerOpts);
+	} catch (err) {
+		fail(new Error(`BROKER_OPTIONS is not valid JSON: ${err.message}`));
+	}
+	if (extra == null || typeof extra !== "object" || Array.isArray(extra))
+		fail(new Error("BROKER_OPTIONS must be a JSON object"));
+	Object.assign(brokerOptions, extra);
+}
+
 const listenHost = env("LISTEN_HOST");
 if (listenHost) {
 	// moleculer's TCP transporter has no bind-address option.
@@ -183,6 +199,12 @@ if (listenHost) {
 // ------------------------------------------------------------ catalog services
 
 const received = []; // events seen by any catalog service of this process
+const breakerEvents = []; // $circuit-breaker.* events seen by ftpeer
+
+// The state of the ft service: how ft.work fails, and what it has seen.
+const ft = { failures: 0, error: null, delay: 0, calls: 0, inFlight: 0, maxInFlight: 0 };
+// What ft's "ft.sleepy" event handler has seen.
+const ftEvents = { handled: 0, inFlight: 0, maxInFlight: 0 };
 
 function recordEvent(ctx) {
 	received.push({
@@ -416,6 +438,144 @@ function makeCatalog(broker) {
 				},
 				lifecycle() {
 					return runtimeLifecycle;
+				}
+			}
+		},
+
+		// Fault tolerance: ft.work is an action that fails on demand
+		// (ft.configure, called on one node) and counts its executions.
+		ft: {
+			name: "ft",
+			actions: {
+				async work(ctx) {
+					ft.calls++;
+					ft.inFlight++;
+					ft.maxInFlight = Math.max(ft.maxInFlight, ft.inFlight);
+					try {
+						await sleep((ctx.params || {}).ms || ft.delay);
+						if (ft.failures !== 0) {
+							if (ft.failures > 0) ft.failures--;
+							const e = ft.error || {};
+							const classes = {
+								MoleculerError: Errors.MoleculerError,
+								MoleculerRetryableError: Errors.MoleculerRetryableError
+							};
+							const Cls = classes[e.name || "MoleculerRetryableError"];
+							throw new Cls(e.message || "ft.work failed", e.code, e.type, e.data);
+						}
+						return { nodeID: broker.nodeID, call: ft.calls };
+					} finally {
+						ft.inFlight--;
+					}
+				},
+				// {failures: n (-1: every call), error: {name, message, code, type, data},
+				// delay: ms} sets how the next calls fail (and how long they take
+				// when params.ms does not say) and resets the counters.
+				configure(ctx) {
+					const p = ctx.params || {};
+					ft.failures = Number(p.failures) || 0;
+					ft.error = p.error || null;
+					ft.delay = Number(p.delay) || 0;
+					ft.calls = 0;
+					ft.maxInFlight = ft.inFlight;
+					ftEvents.handled = 0;
+					ftEvents.maxInFlight = ftEvents.inFlight;
+					return true;
+				},
+				stats() {
+					return {
+						calls: ft.calls,
+						inFlight: ft.inFlight,
+						maxInFlight: ft.maxInFlight,
+						events: { handled: ftEvents.handled, maxInFlight: ftEvents.maxInFlight }
+					};
+				},
+				guarded: {
+					handler() {
+						throw new Errors.MoleculerError("guarded failed", 500, "GUARDED");
+					},
+					fallback(ctx, err) {
+						return { fallback: true, error: err.name, nodeID: broker.nodeID, params: ctx.params };
+					}
+				},
+				// Blocks the event loop for params.ms, then answers: the node
+				// can neither answer nor time out the request meanwhile.
+				block(ctx) {
+					const end = Date.now() + (Number((ctx.params || {}).ms) || 0);
+					while (Date.now() < end) {
+						// busy
+					}
+					return { nodeID: broker.nodeID };
+				},
+				// A per-action circuit breaker, published in INFO: callers
+				// apply it. Every call fails.
+				fragile: {
+					circuitBreaker: { enabled: true, minRequestCount: 2, threshold: 0.5, halfOpenTime: 60000 },
+					handler() {
+						ft.calls++;
+						throw new Errors.MoleculerError("fragile failed", 500, "FRAGILE");
+					}
+				},
+				// A per-action retry policy, published in INFO: callers apply it.
+				retried: {
+					retryPolicy: { enabled: true, retries: 2, delay: 50 },
+					handler() {
+						ft.calls++;
+						throw new Errors.MoleculerRetryableError("retried failed", 500, "RETRIED");
+					}
+				}
+			},
+			events: {
+				// Sleeps data.ms; counts the deliveries that ran.
+				"ft.sleepy": {
+					context: true,
+					async handler(ctx) {
+						ftEvents.inFlight++;
+						ftEvents.maxInFlight = Math.max(ftEvents.maxInFlight, ftEvents.inFlight);
+						try {
+							await sleep((ctx.params || {}).ms);
+							ftEvents.handled++;
+						} finally {
+							ftEvents.inFlight--;
+						}
+					}
+				}
+			}
+		},
+
+		// The caller's side of the fault-tolerance tests.
+		ftpeer: {
+			name: "ftpeer",
+			actions: {
+				// {action, params, opts, count}: count concurrent root calls;
+				// returns each outcome, in order.
+				async burst(ctx) {
+					const p = ctx.params || {};
+					const one = () =>
+						broker.call(p.action, p.params, callOpts(p)).then(
+							result => ({ ok: true, result }),
+							err => ({ ok: false, error: plainError(err) })
+						);
+					return Promise.all(Array.from({ length: Number(p.count) || 1 }, one));
+				},
+				// {event, data, count}: count broadcasts at once.
+				async broadcastMany(ctx) {
+					const p = ctx.params || {};
+					await Promise.all(
+						Array.from({ length: Number(p.count) || 1 }, () => broker.broadcast(p.event, p.data))
+					);
+					return true;
+				},
+				breakerEvents() {
+					return breakerEvents;
+				}
+			},
+			events: {
+				"$circuit-breaker.**": {
+					context: true,
+					handler(ctx) {
+						breakerEvents.push({ event: ctx.eventName, data: ctx.params, sender: ctx.nodeID });
+					}
 				}
 			}
 		},
