@@ -72,6 +72,8 @@ type Broker struct {
 
 	clock clock
 	bus   localBus
+	// latency is the round-trip table of the Latency strategies.
+	latency latencyShared
 }
 
 // localService is a service running on this broker.
