@@ -90,15 +90,16 @@ func shardKeyFunc(opt any) func(*Context) any {
 			return nil
 		}
 		if k[0] == '#' {
-			path := k[1:]
-			return func(ctx *Context) any { return jsGet(map[string]any(ctx.Meta), path) }
+			get := compileJSPath(k[1:])
+			return func(ctx *Context) any { return get(map[string]any(ctx.Meta)) }
 		}
+		get := compileJSPath(k)
 		return func(ctx *Context) any {
 			params, err := ctx.Params.Interface()
 			if err != nil {
 				return nil
 			}
-			return jsGet(params, k)
+			return get(params)
 		}
 	}
 	return nil

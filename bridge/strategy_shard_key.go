@@ -18,21 +18,28 @@ import (
 // the path's parts ("a.b", "a[0].b", `a["x.y"]`) followed one by one.
 // Go values that are not JSON-like (structs, typed maps and slices) are
 // seen as JSON shows them. Nil stands for null and undefined.
-func jsGet(obj any, path string) any {
-	obj = jsonLike(obj)
-	if obj == nil {
-		return nil
-	}
-	if !reDeepProp.MatchString(path) || hasKey(obj, path) {
-		return jsProp(obj, path)
-	}
-	for _, part := range jsPath(path) {
-		obj = jsProp(jsonLike(obj), part)
+func jsGet(obj any, path string) any { return compileJSPath(path)(obj) }
+
+// compileJSPath returns jsGet for one path, with the path parsed once.
+func compileJSPath(path string) func(obj any) any {
+	deep := reDeepProp.MatchString(path)
+	parts := jsPath(path)
+	return func(obj any) any {
+		obj = jsonLike(obj)
 		if obj == nil {
 			return nil
 		}
+		if !deep || hasKey(obj, path) {
+			return jsProp(obj, path)
+		}
+		for _, part := range parts {
+			obj = jsProp(jsonLike(obj), part)
+			if obj == nil {
+				return nil
+			}
+		}
+		return obj
 	}
-	return obj
 }
 
 // reDeepProp is lodash's test for a path with more than one part.
