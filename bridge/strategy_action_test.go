@@ -112,6 +112,27 @@ func TestEndpointStrategy(t *testing.T) {
 		t.Fatal("no strategy: not the broker's")
 	}
 
+	// A local event's own strategy.
+	if err := b.AddService(Service{Name: "ev", Events: []Event{{Name: "e.*", Strategy: "CpuUsage",
+		Handler: func(*Context) error { return nil }}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop(context.Background())
+	b.reg.mu.RLock()
+	var evStrategy Strategy
+	for _, l := range b.reg.events {
+		if l.name == "e.*" {
+			evStrategy = l.strategy
+		}
+	}
+	b.reg.mu.RUnlock()
+	if _, ok := evStrategy.(*CpuUsage); !ok {
+		t.Fatalf("event e.* balances with %T, want its own CpuUsage", evStrategy)
+	}
+
 	err = b.AddService(Service{Name: "bad", Actions: []Action{{Name: "a", Strategy: "Fastest",
 		Handler: func(*Context) (any, error) { return nil, nil }}}})
 	if err == nil || !strings.Contains(err.Error(), "Fastest") {
