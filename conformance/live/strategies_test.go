@@ -126,7 +126,7 @@ func TestCpuUsagePrefersIdleNode(t *testing.T) {
 
 // Issue 5: a Go caller with Latency prefers the near node. Both JS nodes
 // announce host names of their own (Latency keeps one figure per host);
-// the far one holds its PONGs for 150 ms.
+// the far one holds its PONGs for 300 ms.
 func TestLatencyPrefersNearNode(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
@@ -153,7 +153,7 @@ func TestLatencyPrefersNearNode(t *testing.T) {
 	near := c.jsNodeWith(jsnode.Options{NodeID: c.id("near"), Services: []string{"shared"},
 		Env: map[string]string{"NODE_HOSTNAME": "near-" + c.ns}})
 	far := c.jsNodeWith(jsnode.Options{NodeID: c.id("far"), Services: []string{"shared"},
-		Env: map[string]string{"NODE_HOSTNAME": "far-" + c.ns, "PONG_DELAY_MS": "150"}})
+		Env: map[string]string{"NODE_HOSTNAME": "far-" + c.ns, "PONG_DELAY_MS": "300"}})
 	waitGoSees(t, g, near.NodeID, "shared")
 	waitGoSees(t, g, far.NodeID, "shared")
 	for id, host := range map[string]string{near.NodeID: "near-" + c.ns, far.NodeID: "far-" + c.ns} {
