@@ -3,6 +3,7 @@ module github.com/molbridge/molbridge
 go 1.26.0
 
 require (
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/nats-io/nats.go v1.55.0
 	golang.org/x/net v0.58.0
 )

@@ -72,6 +72,8 @@ type Broker struct {
 
 	clock clock
 	bus   localBus
+	// latency is the round-trip table of the Latency strategies.
+	latency latencyShared
 }
 
 // localService is a service running on this broker.
@@ -137,7 +139,7 @@ func New(opts Options) (*Broker, error) {
 		created:    time.Now(),
 		clock:      realClock{},
 	}
-	b.reg.newStrategy = func() Strategy { return strategy(b, opts.StrategyOptions) }
+	b.reg.newStrategy = func(first *Endpoint) Strategy { return b.endpointStrategy(strategy, first) }
 	b.mws = append(slices.Clone(opts.Middlewares), b.internalMiddlewares()...)
 	b.buildChains()
 	b.reg.wrapRemote = func(spec *ActionSpec) Handler { return b.wrapRemoteAction(b.request, spec) }
@@ -290,6 +292,9 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if a.Bulkhead != nil {
 			desc["bulkhead"] = a.Bulkhead.descriptor()
 		}
+		if err := strategyDescriptor(desc, a.Strategy, a.StrategyOptions); err != nil {
+			return nil, fmt.Errorf("bridge: action %s: %w", name, err)
+		}
 		desc["rawName"] = a.Name
 		desc["name"] = name
 		info.Actions[name] = desc
@@ -308,6 +313,9 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		desc := packets.EventInfo{"name": e.Name}
 		if e.Bulkhead != nil {
 			desc["bulkhead"] = e.Bulkhead.descriptor()
+		}
+		if err := strategyDescriptor(desc, e.Strategy, e.StrategyOptions); err != nil {
+			return nil, fmt.Errorf("bridge: event %s: %w", e.Name, err)
 		}
 		if e.Group != "" {
 			desc["group"] = e.Group

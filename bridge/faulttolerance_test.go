@@ -357,7 +357,7 @@ func TestBulkhead(t *testing.T) {
 			results <- err
 		}()
 		// Start them in order, so that the queue order is known.
-		waitFor(t, func() bool {
+		eventually(t, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(order) == min(i+1, 2)
@@ -378,7 +378,7 @@ func TestBulkhead(t *testing.T) {
 	// Finish one execution at a time: the queue runs first in, first out.
 	for n := 3; n <= 4; n++ {
 		release <- struct{}{}
-		waitFor(t, func() bool {
+		eventually(t, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(order) == n
@@ -525,7 +525,7 @@ func TestMaxCallLevel(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func eventually(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for !cond() {

@@ -80,7 +80,7 @@ func TestBrokerEvents(t *testing.T) {
 		t.Fatal("no $transporter.connected")
 	}
 	for _, e := range []string{EventBrokerStarted, EventServicesChanged} {
-		waitFor(t, func() bool { return rec.has(e) })
+		eventually(t, func() bool { return rec.has(e) })
 	}
 	if got := rec.last(EventServicesChanged); got["localService"] != true {
 		t.Errorf("$services.changed for the local service: %v", got)
@@ -96,17 +96,17 @@ func TestBrokerEvents(t *testing.T) {
 	if err := other.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return rec.has(EventNodeConnected) })
+	eventually(t, func() bool { return rec.has(EventNodeConnected) })
 	got := rec.last(EventNodeConnected)
 	if n, ok := got["node"].(Node); !ok || n.ID != "other" || got["reconnected"] != false {
 		t.Errorf("$node.connected payload: %#v", got)
 	}
-	waitFor(t, func() bool { return rec.last(EventServicesChanged)["localService"] == false })
+	eventually(t, func() bool { return rec.last(EventServicesChanged)["localService"] == false })
 
 	if err := other.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return rec.has(EventNodeDisconnected) })
+	eventually(t, func() bool { return rec.has(EventNodeDisconnected) })
 	got = rec.last(EventNodeDisconnected)
 	if n, ok := got["node"].(Node); !ok || n.ID != "other" || n.Available || got["unexpected"] != false {
 		t.Errorf("$node.disconnected payload: %#v", got)
@@ -114,13 +114,13 @@ func TestBrokerEvents(t *testing.T) {
 
 	// PING → PONG → $node.pong.
 	again := newTestBroker(t, bus, "again")
-	waitFor(t, func() bool { return len(watcher.Nodes()) == 3 && rec.has(EventNodeConnected) })
+	eventually(t, func() bool { return len(watcher.Nodes()) == 3 && rec.has(EventNodeConnected) })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := watcher.Ping(ctx, again.NodeID()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return rec.has(EventNodePong) })
+	eventually(t, func() bool { return rec.has(EventNodePong) })
 	if got := rec.last(EventNodePong); got["nodeID"] != "again" || got["id"] == "" {
 		t.Errorf("$node.pong payload: %v", got)
 	}

@@ -175,6 +175,14 @@ func mergeAction(a, m Action) Action {
 	if a.Fallback == nil && a.FallbackMethod == "" {
 		a.Fallback, a.FallbackMethod = m.Fallback, m.FallbackMethod
 	}
+	if a.Strategy == "" {
+		a.Strategy = m.Strategy
+	}
+	if a.StrategyOptions == nil {
+		a.StrategyOptions = cloneMap(m.StrategyOptions)
+	} else if m.StrategyOptions != nil {
+		a.StrategyOptions = defaultsDeep(a.StrategyOptions, m.StrategyOptions).(map[string]any)
+	}
 	return a
 }
 
@@ -209,6 +217,9 @@ func mergeEvents(svc, mixin []Event) []Event {
 		m := out[i]
 		if e.Group == "" {
 			e.Group = m.Group
+		}
+		if e.Strategy == "" {
+			e.Strategy, e.StrategyOptions = m.Strategy, m.StrategyOptions
 		}
 		e.Bulkhead = overlay(e.Bulkhead, m.Bulkhead, func(r, o *BulkheadOptions) {
 			*r = r.merge(o)

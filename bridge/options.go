@@ -51,8 +51,10 @@ type Options struct {
 	// NoPreferLocal balances calls over all nodes even when this node
 	// serves the action (JS's registry.preferLocal: false).
 	NoPreferLocal bool
-	// Strategy names the balancing strategy ("RoundRobin" by default,
-	// "Random"); StrategyOptions are its JS strategyOptions.
+	// Strategy names the balancing strategy, as JS's registry.strategy:
+	// "RoundRobin" (default), "Random", "CpuUsage", "Latency", "Shard",
+	// or one added with RegisterStrategy. StrategyOptions are its JS
+	// strategyOptions. An action or event can set its own (Action.Strategy).
 	Strategy        string
 	StrategyOptions map[string]any
 	// MaxCallLevel limits the depth of nested calls; 0 is no limit.

@@ -130,13 +130,14 @@ type registry struct {
 	actionOrder []*endpointList // in first-registration order
 	events      []*endpointList
 	preferLocal bool
-	// newStrategy makes the strategy of a new endpoint list.
-	newStrategy func() Strategy
+	// newStrategy makes the strategy of a new endpoint list, as the
+	// definition of its first endpoint asks.
+	newStrategy func(first *Endpoint) Strategy
 	// wrapRemote makes the handler of a remote action endpoint.
 	wrapRemote func(spec *ActionSpec) Handler
 }
 
-func newRegistry(preferLocal bool, newStrategy func() Strategy) *registry {
+func newRegistry(preferLocal bool, newStrategy func(first *Endpoint) Strategy) *registry {
 	return &registry{
 		nodes:       map[string]*Node{},
 		actions:     map[string]*endpointList{},
@@ -149,7 +150,7 @@ func newRegistry(preferLocal bool, newStrategy func() Strategy) *registry {
 func (r *registry) addAction(name string, ep *Endpoint) {
 	l := r.actions[name]
 	if l == nil {
-		l = &endpointList{name: name, strategy: r.newStrategy(),
+		l = &endpointList{name: name, strategy: r.newStrategy(ep),
 			internal: len(name) > 0 && name[0] == '$'}
 		r.actions[name] = l
 		r.actionOrder = append(r.actionOrder, l)
@@ -165,7 +166,7 @@ func (r *registry) addEvent(pattern, group string, ep *Endpoint) {
 			return
 		}
 	}
-	l := &endpointList{name: pattern, group: group, strategy: r.newStrategy()}
+	l := &endpointList{name: pattern, group: group, strategy: r.newStrategy(ep)}
 	l.add(ep)
 	r.events = append(slices.Clip(r.events), l)
 }

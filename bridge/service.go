@@ -113,6 +113,13 @@ type Action struct {
 	// a disabled action is an error when the service has mixins but none
 	// defines the action, and is ignored when the service has no mixins.
 	Disabled bool
+	// Strategy and StrategyOptions, when set, balance the calls of this
+	// action instead of the broker's Strategy and StrategyOptions (JS's
+	// action strategy and strategyOptions). They are published in INFO,
+	// and, as in JS, the first definition of an action that a node learns
+	// of, local or remote, sets them for that node.
+	Strategy        string
+	StrategyOptions map[string]any
 }
 
 // Event is an event subscription.
@@ -124,6 +131,10 @@ type Event struct {
 	Handler EventHandler
 	// Bulkhead overrides the broker's bulkhead settings for this handler.
 	Bulkhead *BulkheadOptions
+	// Strategy and StrategyOptions balance the event among the group's
+	// handlers instead of the broker's settings, as Action's do.
+	Strategy        string
+	StrategyOptions map[string]any
 }
 
 // ServiceHandle is a registered service, as lifecycle handlers see it.

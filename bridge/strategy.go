@@ -3,6 +3,7 @@ package bridge
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,3 +88,69 @@ type Random struct{}
 
 // Select returns a random candidate.
 func (Random) Select(c []*Endpoint, _ *Context) *Endpoint { return c[rand.IntN(len(c))] }
+
+// endpointStrategy makes the strategy of a new endpoint list: the one that
+// the definition of its first endpoint names, else def; with the
+// definition's strategyOptions, else the broker's (JS's action and event
+// catalogs).
+func (b *Broker) endpointStrategy(def StrategyFactory, first *Endpoint) Strategy {
+	var name string
+	var opts map[string]any
+	switch {
+	case first.action != nil:
+		name, opts = first.action.def.Strategy, first.action.def.StrategyOptions
+	case first.event != nil:
+		name, opts = first.event.def.Strategy, first.event.def.StrategyOptions
+	default:
+		name = strategyName(first.info["strategy"])
+		opts, _ = first.info["strategyOptions"].(map[string]any)
+	}
+	f := def
+	if name != "" {
+		var err error
+		if f, err = LookupStrategy(name); err != nil {
+			b.log.Warn("Unknown strategy in a remote definition; using the broker's.", "strategy", name, "node", first.NodeID)
+			f = def
+		}
+	}
+	if opts == nil {
+		opts = b.opts.StrategyOptions
+	}
+	return f(b, opts)
+}
+
+// strategyName reads a descriptor's strategy: a name, or JS's
+// {type: name} form.
+func strategyName(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case map[string]any:
+		name, _ := s["type"].(string)
+		return name
+	}
+	return ""
+}
+
+// strategyDescriptor checks an action's or event's strategy and adds it to
+// its INFO descriptor. Options JSON cannot carry (a func shardKey) are
+// left out, as JSON.stringify leaves out JS functions.
+func strategyDescriptor(desc map[string]any, name string, opts map[string]any) error {
+	if name != "" {
+		if _, err := LookupStrategy(name); err != nil {
+			return err
+		}
+		desc["strategy"] = name
+	}
+	if opts != nil {
+		pub := make(map[string]any, len(opts))
+		for k, v := range opts {
+			if v != nil && reflect.TypeOf(v).Kind() == reflect.Func {
+				continue
+			}
+			pub[k] = v
+		}
+		desc["strategyOptions"] = pub
+	}
+	return nil
+}

@@ -27,6 +27,16 @@
  *   BROKER_OPTIONS      JSON object merged over the broker options above
  *                       (circuitBreaker, retryPolicy, bulkhead, ...); moleculer
  *                       fills the rest of each option from its defaults
+ *   STRATEGY            registry.strategy ("RoundRobin", "Shard", ...)
+ *   STRATEGY_OPTIONS    registry.strategyOptions, a JSON object
+ *   NODE_HOSTNAME       the host name this node announces in INFO, in
+ *                       place of os.hostname() (Latency groups by host)
+ *   FAKE_CPU            a number: the CPU use this node reports in its
+ *                       heartbeats, in place of the measured one (moleculer
+ *                       measures the whole host, so nodes sharing a machine
+ *                       cannot otherwise report different loads)
+ *   PONG_DELAY_MS       hold every PONG this node sends for so long, to
+ *                       make it look far away
  */
 "use strict";
 
@@ -146,6 +156,34 @@ if (rawTxOpts) {
 
 const logLevel = (env("LOGLEVEL") || "warn").toLowerCase();
 
+function envJSONObject(name) {
+	const raw = env(name);
+	if (raw === undefined) return undefined;
+	let v;
+	try {
+		v = JSON.parse(raw);
+	} catch (err) {
+		throw new Error(`${name} is not valid JSON: ${err.message}`);
+	}
+	if (v == null || typeof v !== "object" || Array.isArray(v)) throw new Error(`${name} must be a JSON object`);
+	return v;
+}
+
+// Test middlewares, each enabled by its variable.
+const testMiddlewares = [];
+const pongDelay = envNumber(0, "PONG_DELAY_MS");
+if (pongDelay > 0) {
+	testMiddlewares.push({
+		name: "PongDelay",
+		transporterSend(next) {
+			return (topic, data, meta) =>
+				meta && meta.packet && meta.packet.type === "PONG"
+					? sleep(pongDelay).then(() => next(topic, data, meta))
+					: next(topic, data, meta);
+		}
+	});
+}
+
 const brokerOptions = {
 	nodeID,
 	namespace: env("NAMESPACE") || "",
@@ -158,6 +196,7 @@ const brokerOptions = {
 	registry: {
 		preferLocal: envBool(true, "PREFER_LOCAL", "REGISTRY_PREFERLOCAL")
 	},
+	middlewares: testMiddlewares,
 	logger:
 		logLevel === "none" || logLevel === "false"
 			? false
@@ -181,6 +220,9 @@ if (rawBrokerOpts) {
 		fail(new Error("BROKER_OPTIONS must be a JSON object"));
 	Object.assign(brokerOptions, extra);
 }
+if (env("STRATEGY")) brokerOptions.registry.strategy = env("STRATEGY");
+const strategyOptions = envJSONObject("STRATEGY_OPTIONS");
+if (strategyOptions) brokerOptions.registry.strategyOptions = strategyOptions;
 
 const listenHost = env("LISTEN_HOST");
 if (listenHost) {
@@ -580,6 +622,21 @@ function makeCatalog(broker) {
 			}
 		},
 
+		// An action that carries its own strategy (JS's action-level
+		// strategy and strategyOptions), for callers to follow.
+		sharded: {
+			name: "sharded",
+			actions: {
+				whoami: {
+					strategy: "Shard",
+					strategyOptions: { shardKey: "key" },
+					handler() {
+						return { nodeID: broker.nodeID };
+					}
+				}
+			}
+		},
+
 		shared: {
 			name: "shared",
 			actions: {
@@ -599,6 +656,12 @@ function makeCatalog(broker) {
 
 async function main() {
 	const broker = new ServiceBroker(brokerOptions);
+	const hostname = env("NODE_HOSTNAME");
+	if (hostname) broker.registry.nodes.localNode.hostname = hostname;
+	if (env("FAKE_CPU") !== undefined) {
+		const cpu = envNumber(0, "FAKE_CPU");
+		broker.getCpuUsage = () => Promise.resolve({ avg: cpu, usages: [] });
+	}
 	const catalog = makeCatalog(broker);
 
 	const wanted = (env("SERVICES") || "jspeer,jspeer-audit,shared")
