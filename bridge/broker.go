@@ -120,9 +120,12 @@ func New(opts Options) (*Broker, error) {
 	if err := opts.applyDefaults(); err != nil {
 		return nil, err
 	}
-	strategy, err := LookupStrategy(opts.Strategy)
-	if err != nil {
-		return nil, err
+	strategy := opts.StrategyFactory
+	if strategy == nil {
+		var err error
+		if strategy, err = LookupStrategy(opts.Strategy); err != nil {
+			return nil, err
+		}
 	}
 	b := &Broker{
 		opts:       opts,

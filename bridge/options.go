@@ -57,6 +57,9 @@ type Options struct {
 	// strategyOptions. An action or event can set its own (Action.Strategy).
 	Strategy        string
 	StrategyOptions map[string]any
+	// StrategyFactory, when set, makes the broker's strategies in place of
+	// the one Strategy names.
+	StrategyFactory StrategyFactory
 	// MaxCallLevel limits the depth of nested calls; 0 is no limit.
 	MaxCallLevel int
 

@@ -193,3 +193,33 @@ func (r *registry) findAction(name string) *endpointList {
 	defer r.mu.RUnlock()
 	return r.actions[name]
 }
+
+// Options.StrategyFactory takes a strategy value in place of a name.
+func TestStrategyFactoryOption(t *testing.T) {
+	bus := memory.NewBus()
+	picked := 0
+	first := StrategyFactory(func(*Broker, map[string]any) Strategy { return pickFirst{&picked} })
+	newTestBroker(t, bus, "s1", mathService)
+	newTestBroker(t, bus, "s2", mathService)
+	client, err := New(Options{NodeID: "c", Transporter: bus.Transporter(), Logger: quietLogger(), StrategyFactory: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	waitEndpoints(t, client, "math.add", 2)
+	for range 3 {
+		if _, err := client.Call(context.Background(), "math.add", map[string]any{"a": 1, "b": 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if picked != 3 {
+		t.Errorf("the strategy picked %d times, want 3", picked)
+	}
+}
+
+type pickFirst struct{ n *int }
+
+func (p pickFirst) Select(c []*Endpoint, _ *Context) *Endpoint { *p.n++; return c[0] }
