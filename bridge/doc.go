@@ -36,7 +36,7 @@
 // caller a JS action's, as JS nodes do among themselves.
 //
 // Each feature is a Middleware, registered after the user's ones in JS's
-// order: Validator, Bulkhead, CircuitBreaker, Timeout, Retry, Fallback,
+// order: ActionHook, Validator, Bulkhead, CircuitBreaker, Timeout, Retry, Fallback,
 // ErrorHandler. A Middleware is a struct of optional hooks wrapping local
 // and remote actions, event handlers, Call, Emit, Broadcast,
 // BroadcastLocal and the transporter's send and receive, plus the broker's

@@ -16,7 +16,7 @@ import (
 // The wrapping hooks take the next function and return the one to run in
 // its place, as net/http middleware wraps a Handler. Middlewares wrap in
 // the order they are registered: the user's middlewares (Options.Middlewares)
-// first, then the built-in ones in JS's order (Validator, Bulkhead,
+// first, then the built-in ones in JS's order (ActionHook, Validator, Bulkhead,
 // CircuitBreaker, Timeout, Retry, Fallback, ErrorHandler), so the last one
 // registered runs first. The lifecycle hooks run in registration order, the
 // stopping ones in reverse.
@@ -112,6 +112,7 @@ type EventSpec struct {
 // internalMiddlewares returns the built-in middlewares in JS's order.
 func (b *Broker) internalMiddlewares() []Middleware {
 	return []Middleware{
+		actionHookMiddleware(),
 		validatorMiddleware(),
 		bulkheadMiddleware(b),
 		circuitBreakerMiddleware(b),

@@ -77,6 +77,7 @@ func mergeServices(mixin, svc Service) (Service, error) {
 	}
 	res.Actions = actions
 	res.Events = mergeEvents(svc.Events, mixin.Events)
+	res.Hooks = mergeHooks(svc.Hooks, mixin.Hooks)
 	if svc.Methods != nil || mixin.Methods != nil {
 		res.Methods = maps.Clone(mixin.Methods)
 		if res.Methods == nil {
@@ -175,6 +176,7 @@ func mergeAction(a, m Action) Action {
 	if a.Fallback == nil && a.FallbackMethod == "" {
 		a.Fallback, a.FallbackMethod = m.Fallback, m.FallbackMethod
 	}
+	a.Hooks = mergeActionHooks(a.Hooks, m.Hooks)
 	if a.Strategy == "" {
 		a.Strategy = m.Strategy
 	}

@@ -52,6 +52,8 @@ type Service struct {
 	Dependencies []string
 	Actions      []Action
 	Events       []Event
+	// Hooks run around the service's actions (JS's hooks); see Hook.
+	Hooks []Hook
 	// Created runs when the service is added; Started after its
 	// dependencies are available, before it is announced; Stopped when the
 	// broker stops.
@@ -108,6 +110,8 @@ type Action struct {
 	// instead, as JS's fallback: "methodName".
 	Fallback       FallbackFunc
 	FallbackMethod string
+	// Hooks are the action's own hooks, run inside the service's.
+	Hooks ActionHooks
 	// Disabled removes the action of this name that a mixin defines
 	// (JS's "name: false"); the other fields are then ignored. As in JS,
 	// a disabled action is an error when the service has mixins but none
