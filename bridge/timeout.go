@@ -11,9 +11,8 @@ import "context"
 // goroutine with the deadline on its context: the caller does not wait for
 // it past its own timer.
 func timeoutMiddleware(b *Broker) Middleware {
-	wrap := func(next Handler, a *ActionSpec) Handler {
+	wrap := func(next Handler, a *ActionSpec, local bool) Handler {
 		actionTimeout := a.actionTimeout()
-		local := a.Local
 		return func(c *Context) (any, error) {
 			t := c.opts.Timeout
 			if t == 0 {
@@ -62,5 +61,9 @@ func timeoutMiddleware(b *Broker) Middleware {
 			}
 		}
 	}
-	return Middleware{Name: "Timeout", LocalAction: wrap, RemoteAction: wrap}
+	return Middleware{
+		Name:         "Timeout",
+		LocalAction:  func(next Handler, a *ActionSpec) Handler { return wrap(next, a, true) },
+		RemoteAction: func(next Handler, a *ActionSpec) Handler { return wrap(next, a, false) },
+	}
 }
