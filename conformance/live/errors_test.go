@@ -27,6 +27,7 @@ func TestErrorsFromJSToGo(t *testing.T) {
 	g := c.goNode("go", nil, newGoEcho().service())
 	a := c.jsNode("jsa", "jspeer")
 	b := c.jsNode("jsb", "jspeer")
+	waitGoSees(t, g, a.NodeID, "jspeer")
 	waitGoSees(t, g, b.NodeID, "jspeer")
 	waitJSSees(t, g, b.NodeID, "jspeer.fail", a.NodeID)
 	ctx, cancel := callCtx()
@@ -111,6 +112,9 @@ func TestJSErrorThroughGoAction(t *testing.T) {
 	waitGoSees(t, g, b.NodeID, "jspeer")
 	waitJSSees(t, g, a.NodeID, "goecho.relay", g.NodeID())
 	waitJSSees(t, g, a.NodeID, "jspeer.call", b.NodeID)
+	// Through JS, b calls a: b must know a's actions too (on TCP each node
+	// learns each other node through gossip of its own).
+	waitJSSees(t, g, b.NodeID, "jspeer.fail", a.NodeID)
 	for _, p := range errorCases {
 		viaGo := capturedErr(t, capture(t, g, a.NodeID, "goecho.relay",
 			map[string]any{"action": "jspeer.fail", "params": p, "nodeID": a.NodeID}, nil))

@@ -325,6 +325,7 @@ func TestEventWildcardsMatchJS(t *testing.T) {
 	g := c.goNode("go", nil, rec.eventService(c.id("go"), "gwild", subs...))
 	e := c.jsNode("emitter", "jspeer")
 	f := c.jsNode("jsf", "jspeer")
+	waitGoSees(t, g, e.NodeID, "jspeer")
 	waitGoSees(t, g, f.NodeID, "jspeer")
 	want := map[string][]string{}
 	for i, p := range patterns {

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,7 +145,9 @@ func TestGoNodeServiceAnswersJSCallers(t *testing.T) {
 	waitGoSees(t, g, b.NodeID, "shared")
 	waitJSSees(t, g, a.NodeID, "goecho.echo", g.NodeID())
 	waitJSSees(t, g, a.NodeID, "shared.whoami", b.NodeID)
-	// b must know a and g too; ask its $node.list until it does.
+	// b must know a and g too, and the two answering nodes must agree on
+	// what they know of every node (two JS nodes need not agree at every
+	// moment either: on TCP each learns each node by gossip of its own).
 	eventually(t, 15*time.Second, "jsb to see every node", func() bool {
 		r := capture(t, g, a.NodeID, "$node.services", nil, map[string]any{"nodeID": b.NodeID})
 		for _, x := range asList(t, captured(t, r)) {
@@ -153,6 +156,19 @@ func TestGoNodeServiceAnswersJSCallers(t *testing.T) {
 			}
 		}
 		return false
+	})
+	eventually(t, 15*time.Second, "the Go node and jsb to agree on every node", func() bool {
+		view := func(node string) string {
+			r := capture(t, g, a.NodeID, "$node.list", nil, map[string]any{"nodeID": node})
+			out := map[string]any{}
+			for _, x := range asList(t, captured(t, r)) {
+				n := asMap(t, x)
+				out[n["id"].(string)] = []any{n["available"], n["seq"], n["instanceID"]}
+			}
+			return jsonString(out)
+		}
+		gv, bv := view(g.NodeID()), view(b.NodeID)
+		return gv == bv && strings.Count(gv, `[true,`) == 3
 	})
 
 	ask := func(t *testing.T, action string, params map[string]any) (goAns, jsAns any) {

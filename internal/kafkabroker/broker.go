@@ -22,6 +22,15 @@
 //     list, which means "all topics", becomes a null list).
 //   - JoinGroup v0 → v1 with the rebalance timeout equal to the session
 //     timeout.
+//   - OffsetFetch v0-1 keeps its version, but a partition without a
+//     committed offset gets the empty metadata string real Kafka sends
+//     (kfake sends null). kafka-node reads the offset -1 as 0 (its 64-bit
+//     decoding loses the sign in float rounding) and knows "no committed
+//     offset" only by offset 0 with empty metadata; with null metadata it
+//     takes offset 0 as committed, so a new consumer group (moleculer's:
+//     one per broker instance, fromOffset "latest") reads every topic from
+//     the start, old INFO packets of an earlier instance of its own node ID
+//     included, and moleculer stops with "nodeID conflict".
 //
 // Every other request, and every request of a modern client (franz-go,
 // librdkafka, the Java client), passes through unchanged.
@@ -263,6 +272,8 @@ func needsTranslation(key, version int16) bool {
 		return version < 4
 	case 11: // JoinGroup
 		return version < 1
+	case 9: // OffsetFetch: the response only
+		return version < 2
 	}
 	return false
 }
@@ -372,6 +383,8 @@ func translateResponse(p pending, frame []byte) ([]byte, error) {
 		resp.SetVersion(4)
 	case 11:
 		resp.SetVersion(1)
+	default:
+		resp.SetVersion(p.version)
 	}
 	if err := resp.ReadFrom(frame[4:]); err != nil {
 		return nil, fmt.Errorf("%s response v%d: %w", kmsg.NameForKey(p.key), resp.GetVersion(), err)
@@ -391,6 +404,16 @@ func translateResponse(p pending, frame []byte) ([]byte, error) {
 				}
 				req := p.fetch[t.Topic][part.Partition]
 				part.RecordBatches = messageSet(msgs, magic, req[0], int(req[1]))
+			}
+		}
+	}
+	if or, ok := resp.(*kmsg.OffsetFetchResponse); ok {
+		for i := range or.Topics {
+			for j := range or.Topics[i].Partitions {
+				part := &or.Topics[i].Partitions[j]
+				if part.Metadata == nil {
+					part.Metadata = kmsg.StringPtr("")
+				}
 			}
 		}
 	}

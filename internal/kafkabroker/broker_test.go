@@ -162,18 +162,17 @@ func TestOldProduceFetch(t *testing.T) {
 	}
 }
 
-// JoinGroup v0 has no rebalance timeout; the member must survive until its
-// SyncGroup (kfake alone evicts it at once).
-func TestOldJoinGroup(t *testing.T) {
-	b := start(t)
-	o := dialOld(t, b.Addr())
+// joinOldGroup joins group as kafka-node does (FindCoordinator v0,
+// JoinGroup v0, SyncGroup v0), leader and only member.
+func joinOldGroup(t *testing.T, o *oldClient, group string) *kmsg.JoinGroupResponse {
+	t.Helper()
 	fc := kmsg.NewPtrFindCoordinatorRequest()
-	fc.CoordinatorKey = "g1"
+	fc.CoordinatorKey = group
 	if r := o.do(fc, 0).(*kmsg.FindCoordinatorResponse); r.ErrorCode != 0 {
 		t.Fatalf("find coordinator: %+v", r)
 	}
 	jg := kmsg.NewPtrJoinGroupRequest()
-	jg.Group, jg.SessionTimeoutMillis, jg.ProtocolType = "g1", 10000, "consumer"
+	jg.Group, jg.SessionTimeoutMillis, jg.ProtocolType = group, 10000, "consumer"
 	p := kmsg.NewJoinGroupRequestProtocol()
 	p.Name, p.Metadata = "roundrobin", []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	jg.Protocols = append(jg.Protocols, p)
@@ -183,17 +182,67 @@ func TestOldJoinGroup(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	sg := kmsg.NewPtrSyncGroupRequest()
-	sg.Group, sg.Generation, sg.MemberID = "g1", jr.Generation, jr.MemberID
+	sg.Group, sg.Generation, sg.MemberID = group, jr.Generation, jr.MemberID
 	a := kmsg.NewSyncGroupRequestGroupAssignment()
 	a.MemberID, a.MemberAssignment = jr.MemberID, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	sg.GroupAssignment = append(sg.GroupAssignment, a)
 	if r := o.do(sg, 0).(*kmsg.SyncGroupResponse); r.ErrorCode != 0 {
 		t.Fatalf("sync group v0 after join v0: error %d", r.ErrorCode)
 	}
+	return jr
+}
+
+// JoinGroup v0 has no rebalance timeout; the member must survive until its
+// SyncGroup (kfake alone evicts it at once).
+func TestOldJoinGroup(t *testing.T) {
+	b := start(t)
+	o := dialOld(t, b.Addr())
+	jr := joinOldGroup(t, o, "g1")
 	hb := kmsg.NewPtrHeartbeatRequest()
 	hb.Group, hb.Generation, hb.MemberID = "g1", jr.Generation, jr.MemberID
 	if r := o.do(hb, 0).(*kmsg.HeartbeatResponse); r.ErrorCode != 0 {
 		t.Fatalf("heartbeat v0: error %d", r.ErrorCode)
+	}
+}
+
+// OffsetFetch v1 of a partition the group never committed: offset -1 with
+// empty (not null) metadata, as real Kafka answers and as kafka-node needs
+// to start a new group at fromOffset; a committed offset comes back as is.
+func TestOldOffsetFetch(t *testing.T) {
+	b := start(t)
+	o := dialOld(t, b.Addr())
+	metadataV1(o, "of")
+	jr := joinOldGroup(t, o, "g-of")
+	fetch := func() kmsg.OffsetFetchResponseTopicPartition {
+		t.Helper()
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.Group = "g-of"
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = "of", []int32{0}
+		req.Topics = append(req.Topics, rt)
+		r := o.do(req, 1).(*kmsg.OffsetFetchResponse)
+		if len(r.Topics) != 1 || len(r.Topics[0].Partitions) != 1 {
+			t.Fatalf("offset fetch v1: %+v", r)
+		}
+		return r.Topics[0].Partitions[0]
+	}
+	p := fetch()
+	if p.ErrorCode != 0 || p.Offset != -1 || p.Metadata == nil || *p.Metadata != "" {
+		t.Fatalf("no commit yet: error %d, offset %d, metadata %v; want 0, -1, \"\"", p.ErrorCode, p.Offset, p.Metadata)
+	}
+	oc := kmsg.NewPtrOffsetCommitRequest()
+	oc.Group, oc.Generation, oc.MemberID, oc.RetentionTimeMillis = "g-of", jr.Generation, jr.MemberID, -1
+	ct := kmsg.NewOffsetCommitRequestTopic()
+	ct.Topic = "of"
+	cp := kmsg.NewOffsetCommitRequestTopicPartition()
+	cp.Partition, cp.Offset, cp.Metadata = 0, 7, kmsg.StringPtr("m")
+	ct.Partitions = append(ct.Partitions, cp)
+	oc.Topics = append(oc.Topics, ct)
+	if r := o.do(oc, 2).(*kmsg.OffsetCommitResponse); r.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("offset commit v2: error %d", r.Topics[0].Partitions[0].ErrorCode)
+	}
+	if p := fetch(); p.ErrorCode != 0 || p.Offset != 7 || p.Metadata == nil || *p.Metadata != "m" {
+		t.Fatalf("after a commit: error %d, offset %d, metadata %v; want 0, 7, \"m\"", p.ErrorCode, p.Offset, p.Metadata)
 	}
 }
 

@@ -225,19 +225,43 @@ func MarshalGossip(g Gossip) (online, offline []byte, err error) {
 
 // UnmarshalGossip decodes online and offline; empty text and null read as
 // absent, as JS skips falsy ones.
+//
+// JSON that is valid but not an object also reads as absent. JS's TCP
+// transporter produces it: when a gossip round goes to an online and an
+// offline node, both GOSSIP_REQ packets share one payload object, and the
+// first serialization replaces online and offline in it by their JSON text,
+// so the second packet carries that text JSON-encoded again (a JSON
+// string). The JS receiver parses it back to a string, finds no node in it
+// and answers as to a requester that knows nothing; dropping the packet
+// instead would leave the sender never learning this node.
 func UnmarshalGossip[T ~string | ~[]byte](online, offline T) (Gossip, error) {
 	var g Gossip
-	if len(online) > 0 && string(online) != "null" {
-		if err := json.Unmarshal([]byte(online), &g.Online); err != nil {
-			return Gossip{}, fmt.Errorf("online: %w", err)
-		}
+	if err := gossipList([]byte(online), &g.Online); err != nil {
+		return Gossip{}, fmt.Errorf("online: %w", err)
 	}
-	if len(offline) > 0 && string(offline) != "null" {
-		if err := json.Unmarshal([]byte(offline), &g.Offline); err != nil {
-			return Gossip{}, fmt.Errorf("offline: %w", err)
-		}
+	if err := gossipList([]byte(offline), &g.Offline); err != nil {
+		return Gossip{}, fmt.Errorf("offline: %w", err)
 	}
 	return g, nil
+}
+
+// gossipList decodes a JSON object into v, and leaves v alone for empty
+// text and for valid JSON that is not an object.
+func gossipList(b []byte, v any) error {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	if i == len(b) {
+		return nil
+	}
+	if b[i] != '{' {
+		if !json.Valid(b) {
+			return errors.New("invalid JSON")
+		}
+		return nil
+	}
+	return json.Unmarshal(b, v)
 }
 
 // Int32 checks that a number fits the 32-bit integer fields of the schemas

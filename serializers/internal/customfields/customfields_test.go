@@ -127,6 +127,18 @@ func TestTextFields(t *testing.T) {
 	if err != nil || g.Online != nil || g.Offline["n"] != 3 {
 		t.Errorf("gossip: %v %v", g, err)
 	}
+	// A second GOSSIP_REQ of one JS gossip round: its lists JSON-encoded
+	// twice (see UnmarshalGossip) read as absent; broken JSON fails.
+	g, err = UnmarshalGossip(`"{\"n1\":[3,1,0]}"`, `"{\"n2\":2}"`)
+	if err != nil || g.Online != nil || g.Offline != nil {
+		t.Errorf("gossip lists encoded twice: %v %v", g, err)
+	}
+	if _, err := UnmarshalGossip(`{"n1":[3,1,0]`, ""); err == nil {
+		t.Error("broken online JSON decoded")
+	}
+	if _, err := UnmarshalGossip("", `"x`); err == nil {
+		t.Error("broken offline JSON decoded")
+	}
 	if _, err := Int32("seq", 1<<31); err == nil {
 		t.Error("1<<31 fits 32 bits")
 	}
