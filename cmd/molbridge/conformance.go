@@ -35,6 +35,11 @@ MOLBRIDGE_SERIALIZER set; every test makes namespaces of its own, so cells
 never see each other's nodes. A cell whose transporter or serializer
 molbridge does not have (yet) is reported as "missing" and fails.
 
+By default the cells leave out the tests of the broker's own logic (fault
+tolerance, balancing strategies, services added and removed at runtime),
+which do not depend on the transporter or the serializer and run over NATS
+with JSON in go test ./conformance/live; --skip "" runs them too.
+
 Run it in the repository (or below it). The exit code is 0 when every cell
 passed.
 
@@ -113,11 +118,17 @@ func (c *conformanceCell) name() string { return c.Transporter + " × " + c.Seri
 type conformanceConfig struct {
 	transporters, serializers []string
 	cells                     [][2]string // explicit cells instead of the product
-	report, logDir, run       string
+	report, logDir, run, skip string
 	parallel                  int
 	cellTimeout               time.Duration
 	setup, allowMissing       bool
 }
+
+// brokerLogicTests are the live tests of the broker's own logic (fault
+// tolerance, strategies, runtime services), left out of the matrix cells by
+// default: the transporter and the serializer play no part in what they
+// check, and `go test ./conformance/live` runs them over NATS with JSON.
+const brokerLogicTests = `^Test(Retry|CircuitBreaker|Bulkhead|Fallbacks|ShardSameNodes|CpuUsage|LatencyPrefers|ServiceHotAddRemove|ServiceDependencies|ServiceMixins)`
 
 func runConformance(args []string, s stdio) int {
 	var (
@@ -138,6 +149,7 @@ func runConformance(args []string, s stdio) int {
 	fs.IntVar(&cfg.parallel, "parallel", 2, "cells run at once (1 or 2: each cell runs many Node.js processes)")
 	fs.DurationVar(&cfg.cellTimeout, "cell-timeout", 12*time.Minute, "time limit of one cell")
 	fs.StringVar(&cfg.run, "run", "", "only the live tests matching this `regexp` (go test -run)")
+	fs.StringVar(&cfg.skip, "skip", brokerLogicTests, "leave out the live tests matching this `regexp` (go test -skip); \"\" runs them all")
 	fs.BoolVar(&noSetup, "no-setup", false, "do not run scripts/brokers.sh and scripts/deps.sh")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), conformanceUsage)
@@ -200,9 +212,9 @@ func runConformance(args []string, s stdio) int {
 		cfg.transporters, _ = pickNames("transporter", strings.Join(cfg.transporters, ","), tNames)
 		cfg.serializers, _ = pickNames("serializer", strings.Join(cfg.serializers, ","), conformanceSerializers)
 	}
-	if cfg.run != "" {
-		if _, err := regexp.Compile(cfg.run); err != nil {
-			return fail("--run: %v", err)
+	for flag, re := range map[string]string{"--run": cfg.run, "--skip": cfg.skip} {
+		if _, err := regexp.Compile(re); err != nil {
+			return fail("%s: %v", flag, err)
 		}
 	}
 	root, err := moduleRoot()
@@ -406,6 +418,9 @@ func runCell(ctx context.Context, root, bin, logDir string, cfg conformanceConfi
 	if cfg.run != "" {
 		args = append(args, "-test.run="+cfg.run)
 	}
+	if cfg.skip != "" {
+		args = append(args, "-test.skip="+cfg.skip)
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = filepath.Join(root, "conformance", "live")
 	env := os.Environ()
@@ -537,7 +552,13 @@ func conformanceReport(cells []*conformanceCell, cfg conformanceConfig) string {
 	if cfg.run != "" {
 		fmt.Fprintf(&b, ", only tests matching `%s`", cfg.run)
 	}
+	if cfg.skip != "" {
+		fmt.Fprintf(&b, ", without the tests matching `%s`", cfg.skip)
+	}
 	b.WriteString(".\n\n")
+	if cfg.skip == brokerLogicTests {
+		b.WriteString("The tests left out check the broker's own logic against JS nodes (fault tolerance, balancing strategies, services added and removed at runtime): what they check does not depend on the transporter or the serializer, and they run over NATS with JSON in `go test ./conformance/live` (`--skip \"\"` runs them in every cell).\n\n")
+	}
 
 	counts := map[string]int{}
 	var total time.Duration
