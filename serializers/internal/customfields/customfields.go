@@ -19,6 +19,7 @@ import (
 	"math"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // The data types of params and data on the wire (DATATYPE_* in moleculer's
@@ -64,7 +65,7 @@ func FromValue(v packets.Value) (int32, []byte, error) {
 	case nil:
 		return Null, nil, nil
 	}
-	b, err := packets.ValueOf(x).MarshalJSON()
+	b, err := jsonlike.AppendAny(nil, x)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -91,7 +92,7 @@ func ToValue(typ int32, b []byte) (packets.Value, error) {
 	if b == nil {
 		return packets.Null, nil
 	}
-	if !json.Valid(b) {
+	if !jsonlike.Valid(b) {
 		return packets.Value{}, errors.New("invalid JSON in params or data")
 	}
 	return packets.RawValue(packets.JSON, b), nil
@@ -103,7 +104,7 @@ func MarshalMeta(m packets.Meta) ([]byte, error) {
 	if len(m) == 0 {
 		return emptyObject, nil
 	}
-	return json.Marshal(m)
+	return jsonlike.AppendObject(make([]byte, 0, 64), m)
 }
 
 // UnmarshalMeta decodes meta. Empty text (ProtoBuf's default, on which JS
@@ -136,7 +137,7 @@ func MarshalObject(m map[string]any) ([]byte, error) {
 	if len(m) == 0 {
 		return emptyObject, nil
 	}
-	return json.Marshal(m)
+	return jsonlike.AppendObject(make([]byte, 0, 256), m)
 }
 
 // UnmarshalObject decodes INFO's config or metadata; empty text and null
@@ -147,8 +148,8 @@ func unmarshalObject[T ~string | ~[]byte](b T) (map[string]any, error) {
 	if len(b) == 0 || string(b) == "{}" || string(b) == "null" {
 		return map[string]any{}, nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(b), &m); err != nil {
+	m, err := jsonlike.ParseObject(string(b))
+	if err != nil {
 		return nil, err
 	}
 	if m == nil {
@@ -162,7 +163,7 @@ func MarshalServices(s []packets.ServiceInfo) ([]byte, error) {
 	if len(s) == 0 {
 		return []byte("[]"), nil
 	}
-	return json.Marshal(s)
+	return jsonlike.AppendServices(make([]byte, 0, 4096), s)
 }
 
 // UnmarshalServices decodes INFO's services; empty text and null read as
@@ -170,7 +171,8 @@ func MarshalServices(s []packets.ServiceInfo) ([]byte, error) {
 func UnmarshalServices[T ~string | ~[]byte](b T) ([]packets.ServiceInfo, error) {
 	var s []packets.ServiceInfo
 	if len(b) > 0 {
-		if err := json.Unmarshal([]byte(b), &s); err != nil {
+		var err error
+		if s, err = jsonlike.ParseServices(string(b)); err != nil {
 			return nil, fmt.Errorf("services: %w", err)
 		}
 	}
