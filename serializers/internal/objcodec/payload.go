@@ -26,6 +26,9 @@ func Marshal(f Format, p packets.Payload) ([]byte, error) {
 	case *packets.Event:
 		w.b = make([]byte, 0, 256)
 		err = w.event(x)
+	case *packets.Info:
+		w.b = make([]byte, 0, 2048)
+		err = w.info(x)
 	default:
 		rv := reflect.ValueOf(p)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -208,6 +211,9 @@ func (w *writer) nullString(s packets.NullString) {
 // data, held with codec.
 func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, error) {
 	r := reader{f: f, d: data}
+	if t == protocol.Info || len(data) <= shareLimit {
+		r.shareText()
+	}
 	var (
 		p   packets.Payload
 		err error
@@ -219,6 +225,8 @@ func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, e
 		p, err = r.response()
 	case protocol.Event:
 		p, err = r.event()
+	case protocol.Info:
+		p, err = r.info()
 	default:
 		p, err = r.generic(t)
 	}
@@ -298,7 +306,7 @@ func (r *reader) str(field string) (string, error) {
 	}
 	switch it.k {
 	case kString:
-		return string(it.s), nil
+		return r.string(it.s), nil
 	case kNull, kUndefined:
 		return "", nil
 	}
@@ -420,7 +428,9 @@ func (r *reader) meta() (packets.Meta, error) {
 	return nil, fieldError("meta", "a map")
 }
 
-func (r *reader) groups() ([]string, error) {
+func (r *reader) groups() ([]string, error) { return r.strings("groups") }
+
+func (r *reader) strings(field string) ([]string, error) {
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -431,7 +441,7 @@ func (r *reader) groups() ([]string, error) {
 	case kArray:
 		out := make([]string, 0, max(it.l, 0))
 		for n := it.l; r.more(&n); {
-			s, err := r.str("groups")
+			s, err := r.str(field)
 			if err != nil {
 				return nil, err
 			}
@@ -439,7 +449,7 @@ func (r *reader) groups() ([]string, error) {
 		}
 		return out, nil
 	}
-	return nil, fieldError("groups", "an array of strings")
+	return nil, fieldError(field, "an array of strings")
 }
 
 func (r *reader) errorPayload() (*packets.ErrorPayload, error) {

@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // maxDepth bounds the nesting of decoded values, as the JSON serializer's.
@@ -54,6 +56,30 @@ type reader struct {
 	f Format
 	d []byte
 	p int
+	// text is d as a string when the decoded strings are slices of one
+	// copy of the input (shareText), "" when each is copied on its own.
+	text string
+	box  jsonlike.Boxes
+}
+
+// shareLimit is the size up to which the strings decoded from a payload
+// share one copy of it. A larger payload is mostly params or data, which
+// stay in the input; its strings are copied one by one.
+const shareLimit = 2048
+
+// shareText makes the strings read from now on slices of one copy of d.
+func (r *reader) shareText() {
+	if len(r.d) > 0 {
+		r.text = string(r.d)
+	}
+}
+
+// string returns the string whose bytes s the last item read ended with.
+func (r *reader) string(s []byte) string {
+	if r.text != "" {
+		return r.text[r.p-len(s) : r.p]
+	}
+	return string(s)
 }
 
 func (r *reader) fail(format string, a ...any) error {
@@ -414,11 +440,11 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 		}
 	case kNumber:
 		if build {
-			return it.n, nil
+			return r.box.Number(it.n), nil
 		}
 	case kString:
 		if build {
-			return string(it.s), nil
+			return r.box.String(r.string(it.s)), nil
 		}
 	case kBinary:
 		if build {
@@ -497,7 +523,7 @@ func (r *reader) key() (string, error) {
 	}
 	switch it.k {
 	case kString:
-		return string(it.s), nil
+		return r.string(it.s), nil
 	case kNumber:
 		return jsNumberString(it.n), nil
 	case kBool:
