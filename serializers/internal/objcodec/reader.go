@@ -39,13 +39,17 @@ func (k kind) String() string { return kindNames[k] }
 
 // item is one decoded head: a scalar, or the start of an array or map.
 type item struct {
-	k kind
-	b bool
-	n float64   // kNumber; the extension type of kExtPair
-	s []byte    // kString, kBinary, kExtPair: the bytes, a sub-slice of the input
-	l int       // kArray, kMap: the length; -1 for a CBOR indefinite length
-	t time.Time // kTime
+	k   kind
+	b   bool
+	n   float64 // kNumber; the extension type of kExtPair
+	s   []byte  // kString, kBinary, kExtPair: the bytes, a sub-slice of the input
+	l   int     // kArray, kMap: the length, -1 for a CBOR indefinite length; kTime: nanoseconds
+	sec int64   // kTime: Unix seconds
 }
+
+func timeItem(t time.Time) item { return item{k: kTime, sec: t.Unix(), l: t.Nanosecond()} }
+
+func (it item) time() time.Time { return time.Unix(it.sec, int64(it.l)).UTC() }
 
 // undefinedValue stands for a decoded JS undefined inside value trees
 // before it is dropped (map entries) or turned into nil (array elements).
@@ -239,7 +243,7 @@ func (r *reader) ext(c byte, n uint64) (item, error) {
 	if typ == -1 {
 		t, ok := timestamp(data)
 		if ok && (r.f == MsgPack || c != 0xd5 && c != 0xd8 && c != 0xc8 && c != 0xc9) {
-			return item{k: kTime, t: t}, nil
+			return timeItem(t), nil
 		}
 		if r.f == MsgPack {
 			return item{k: kNull}, nil // msgpack5 makes an Invalid Date: null in JSON
@@ -253,7 +257,7 @@ func (r *reader) ext(c byte, n uint64) (item, error) {
 		case 0xd4: // notepack's undefined
 			return item{k: kUndefined}, nil
 		case 0xd7: // notepack's old date: int64 milliseconds
-			return item{k: kTime, t: time.UnixMilli(int64(binary.BigEndian.Uint64(data))).UTC()}, nil
+			return timeItem(time.UnixMilli(int64(binary.BigEndian.Uint64(data)))), nil
 		case 0xc7, 0xc8, 0xc9: // notepack's ArrayBuffer
 			return item{k: kBinary, s: data}, nil
 		}
@@ -355,7 +359,7 @@ func epochTime(it item) item {
 	if it.n != it.n || math.Abs(ms) > 8.64e15 { // beyond the range of a JS Date
 		return item{k: kNull} // an Invalid Date, which JSON.stringify writes as null
 	}
-	return item{k: kTime, t: time.UnixMilli(int64(ms)).UTC()}
+	return timeItem(time.UnixMilli(int64(ms)))
 }
 
 func (r *reader) cborSimple(info byte) (item, error) {
@@ -452,7 +456,7 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 		}
 	case kTime:
 		if build {
-			return it.t, nil
+			return it.time(), nil
 		}
 	case kExtPair:
 		if build {
