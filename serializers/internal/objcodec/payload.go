@@ -272,6 +272,12 @@ func (r *reader) object(field func(key []byte) error) error {
 		return fmt.Errorf("payload is %s, not a map", it.k)
 	}
 	for n := it.l; r.more(&n); {
+		if key, ok := r.shortStr(); ok {
+			if err := field(key); err != nil {
+				return err
+			}
+			continue
+		}
 		keyStart := r.p
 		kit, err := r.next()
 		if err != nil {
@@ -300,6 +306,9 @@ func fieldError(field, want string) error {
 }
 
 func (r *reader) str(field string) (string, error) {
+	if s, ok := r.shortStr(); ok {
+		return r.string(s), nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return "", err
@@ -319,6 +328,13 @@ func (r *reader) nullString(field string) (packets.NullString, error) {
 }
 
 func (r *reader) num(field string) (float64, error) {
+	if r.p < len(r.d) {
+		// the usual small integers: a positive fixint, a CBOR 0-23
+		if c := r.d[r.p]; r.f != CBOR && c < 0x80 || r.f == CBOR && c < 24 {
+			r.p++
+			return float64(c), nil
+		}
+	}
 	it, err := r.next()
 	if err != nil {
 		return 0, err
@@ -358,6 +374,12 @@ func (r *reader) optInteger(field string) (*int64, error) {
 }
 
 func (r *reader) boolean(field string) (bool, error) {
+	switch r.simple() {
+	case sTrue:
+		return true, nil
+	case sFalse, sNull:
+		return false, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return false, err
@@ -374,6 +396,14 @@ func (r *reader) boolean(field string) (bool, error) {
 var trueVal, falseVal = true, false
 
 func (r *reader) boolPtr(field string) (*bool, error) {
+	switch r.simple() {
+	case sTrue:
+		return &trueVal, nil
+	case sFalse:
+		return &falseVal, nil
+	case sNull:
+		return nil, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return nil, err

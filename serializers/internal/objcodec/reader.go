@@ -115,6 +115,76 @@ func (r *reader) uintN(n int) (uint64, error) {
 	return binary.BigEndian.Uint64(s), nil
 }
 
+// shortStr reads the next item when it is a string of a one-byte head or
+// a head with a one-byte length, the field names and most values of a
+// payload; it reads nothing and reports false for anything else.
+func (r *reader) shortStr() ([]byte, bool) {
+	p := r.p
+	if p >= len(r.d) {
+		return nil, false
+	}
+	c := r.d[p]
+	n := -1
+	if r.f == CBOR {
+		switch {
+		case c >= 0x60 && c < 0x78:
+			n, p = int(c-0x60), p+1
+		case c == 0x78 && p+1 < len(r.d):
+			n, p = int(r.d[p+1]), p+2
+		}
+	} else {
+		switch {
+		case c >= 0xa0 && c < 0xc0:
+			n, p = int(c&0x1f), p+1
+		case c == 0xd9 && p+1 < len(r.d):
+			n, p = int(r.d[p+1]), p+2
+		}
+	}
+	if n < 0 || n > len(r.d)-p {
+		return nil, false
+	}
+	r.p = p + n
+	return r.d[p:r.p], true
+}
+
+// The simple items that simple reads.
+const (
+	sOther = iota
+	sTrue
+	sFalse
+	sNull // null or undefined
+)
+
+// simple reads the next item when it is true, false, null or undefined in
+// one byte, and reports which; it reads nothing for anything else.
+func (r *reader) simple() int {
+	if r.p >= len(r.d) {
+		return sOther
+	}
+	s := sOther
+	switch c := r.d[r.p]; {
+	case r.f == CBOR:
+		switch c {
+		case 0xf5:
+			s = sTrue
+		case 0xf4:
+			s = sFalse
+		case 0xf6, 0xf7:
+			s = sNull
+		}
+	case c == 0xc3:
+		s = sTrue
+	case c == 0xc2:
+		s = sFalse
+	case c == 0xc0:
+		s = sNull
+	}
+	if s != sOther {
+		r.p++
+	}
+	return s
+}
+
 // next decodes the head of the next item.
 func (r *reader) next() (item, error) {
 	if r.f == CBOR {
@@ -425,6 +495,12 @@ func (r *reader) more(n *int) bool {
 // only checks and skips it (returning nil). The result is undefinedValue{}
 // for undefined.
 func (r *reader) value(depth int, build bool) (any, error) {
+	if s, ok := r.shortStr(); ok {
+		if build {
+			return r.box.String(r.string(s)), nil
+		}
+		return nil, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -521,6 +597,9 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 // null and undefined become the strings JS makes of them (cbor-x's safeKey,
 // notepack.io's object assignment); other keys are refused.
 func (r *reader) key() (string, error) {
+	if s, ok := r.shortStr(); ok {
+		return r.string(s), nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return "", err
