@@ -38,38 +38,49 @@ var emptyObject = []byte("{}")
 // packets.Buffer) travels raw as a Buffer; raw JSON is sent as it is; any
 // other value is encoded to JSON.
 func FromValue(v packets.Value) (int32, []byte, error) {
+	typ, direct, goVal, err := Classify(v)
+	if err != nil || goVal == nil {
+		return typ, direct, err
+	}
+	b, err := jsonlike.AppendAny(make([]byte, 0, 64), goVal)
+	if err != nil {
+		return 0, nil, err
+	}
+	return JSON, b, nil
+}
+
+// Classify is FromValue for an encoder that writes the JSON of a Go value
+// itself: it returns the data type, and either the bytes to send (nil for
+// undefined and null) or, for a value to send as JSON, the Go value.
+func Classify(v packets.Value) (typ int32, direct []byte, goVal any, err error) {
 	switch {
 	case v.IsUndefined():
-		return Undefined, nil, nil
+		return Undefined, nil, nil, nil
 	case v.IsNull():
-		return Null, nil, nil
+		return Null, nil, nil, nil
 	}
 	if raw, ok := v.Raw(packets.JSONFormat); ok {
-		return JSON, raw, nil
+		return JSON, raw, nil, nil
 	}
 	x, err := v.Interface() // a Go value, or raw bytes in another serializer's format
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	switch b := x.(type) {
 	case []byte:
 		if b == nil {
 			b = []byte{}
 		}
-		return Buffer, b, nil
+		return Buffer, b, nil, nil
 	case packets.Buffer:
 		if b == nil {
 			b = packets.Buffer{}
 		}
-		return Buffer, b, nil
+		return Buffer, b, nil, nil
 	case nil:
-		return Null, nil, nil
+		return Null, nil, nil, nil
 	}
-	b, err := jsonlike.AppendAny(nil, x)
-	if err != nil {
-		return 0, nil, err
-	}
-	return JSON, b, nil
+	return JSON, nil, x, nil
 }
 
 // ToValue returns the value that a data type and its bytes stand for. b is
