@@ -2,6 +2,7 @@ package jsonlike
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -251,20 +252,33 @@ func descriptors[D ~map[string]any](w *Writer, m map[string]D) error {
 		w.B = append(w.B, "null"...)
 		return nil
 	}
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) > smallMap {
+		keys := slices.Sorted(maps.Keys(m))
+		w.B = append(w.B, '{')
+		for i, k := range keys {
+			if i > 0 {
+				w.B = append(w.B, ',')
+			}
+			w.B = AppendString(w.B, k)
+			w.B = append(w.B, ':')
+			if err := w.Object(m[k]); err != nil {
+				return err
+			}
+		}
+		w.B = append(w.B, '}')
+		return nil
 	}
-	slices.Sort(keys)
+	var s sorted[D]
+	s.collect(m)
 	w.B = append(w.B, '{')
-	for i, k := range keys {
+	for i := range s.n {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}
-		w.B = AppendString(w.B, k)
+		j := s.order[i]
+		w.B = AppendString(w.B, s.keys[j])
 		w.B = append(w.B, ':')
-		if err := w.Object(m[k]); err != nil {
+		if err := w.Object(s.vals[j]); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package jsonlike
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -117,25 +118,76 @@ func (w *Writer) Object(m map[string]any) error {
 		w.B = append(w.B, "{}"...)
 		return nil
 	}
-	var buf [16]string // on the stack for the usual small map
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) == 1 {
+		for k, v := range m {
+			w.B = append(w.B, '{')
+			w.B = AppendString(w.B, k)
+			w.B = append(w.B, ':')
+			if err := w.Any(v); err != nil {
+				return err
+			}
+		}
+		w.B = append(w.B, '}')
+		return nil
 	}
-	slices.Sort(keys)
+	if len(m) > smallMap {
+		keys := slices.Sorted(maps.Keys(m))
+		w.B = append(w.B, '{')
+		for i, k := range keys {
+			if i > 0 {
+				w.B = append(w.B, ',')
+			}
+			w.B = AppendString(w.B, k)
+			w.B = append(w.B, ':')
+			if err := w.Any(m[k]); err != nil {
+				return err
+			}
+		}
+		w.B = append(w.B, '}')
+		return nil
+	}
+	var s sorted[any]
+	s.collect(m)
 	w.B = append(w.B, '{')
-	for i, k := range keys {
+	for i := range s.n {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}
-		w.B = AppendString(w.B, k)
+		j := s.order[i]
+		w.B = AppendString(w.B, s.keys[j])
 		w.B = append(w.B, ':')
-		if err := w.Any(m[k]); err != nil {
+		if err := w.Any(s.vals[j]); err != nil {
 			return err
 		}
 	}
 	w.B = append(w.B, '}')
 	return nil
+}
+
+// smallMap is the size up to which a map's entries are sorted on the
+// stack.
+const smallMap = 16
+
+// sorted holds the entries of a small map in arrays on the stack, with
+// their order by key: sorting indexes rather than strings writes no
+// pointers, so it needs no write barriers while the GC runs.
+type sorted[V any] struct {
+	keys  [smallMap]string
+	vals  [smallMap]V
+	order [smallMap]uint8
+	n     int
+}
+
+func (s *sorted[V]) collect(m map[string]V) {
+	for k, v := range m {
+		s.keys[s.n], s.vals[s.n], s.order[s.n] = k, v, uint8(s.n)
+		s.n++
+	}
+	for i := 1; i < s.n; i++ {
+		for j := i; j > 0 && s.keys[s.order[j]] < s.keys[s.order[j-1]]; j-- {
+			s.order[j], s.order[j-1] = s.order[j-1], s.order[j]
+		}
+	}
 }
 
 // AppendBuffer writes binary data as JS writes a Node Buffer:
@@ -179,15 +231,31 @@ func AppendFloat(b []byte, f float64) []byte {
 
 const hex = "0123456789abcdef"
 
+// plain tells the ASCII bytes that a JSON string holds as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString writes s as a JSON string, escaping what JSON requires;
 // invalid UTF-8 becomes U+FFFD, as encoding/json writes it.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := 0
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	if i == len(s) { // the usual case: nothing to escape
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plain[c] {
 				i++
 				continue
 			}
