@@ -86,7 +86,7 @@ func value(p *jsonlike.Parser, data []byte) (packets.Value, error) {
 	if data[start] == 'n' {
 		return packets.Null, nil
 	}
-	return packets.RawValue(packets.JSON, data[start:p.Pos()]), nil
+	return packets.RawValue(jsonlike.Codec, data[start:p.Pos()]), nil
 }
 
 func meta(p *jsonlike.Parser) (packets.Meta, error) {

@@ -106,7 +106,7 @@ func ToValue(typ int32, b []byte) (packets.Value, error) {
 	if !jsonlike.Valid(b) {
 		return packets.Value{}, errors.New("invalid JSON in params or data")
 	}
-	return packets.RawValue(packets.JSON, b), nil
+	return packets.RawValue(jsonlike.Codec, b), nil
 }
 
 // MarshalMeta returns a context's meta in JSON. JS always sends meta and

@@ -49,10 +49,9 @@ type Boxes struct {
 	nums []float64
 }
 
-const (
-	firstBatch = 8
-	maxBatch   = 128
-)
+// Batches grow from one value (a payload's meta often has a single
+// string) to maxBatch.
+const maxBatch = 128
 
 // String returns s as an interface value.
 func (b *Boxes) String(s string) any {
@@ -90,7 +89,7 @@ func negZero(f float64) bool { return f == 0 && 1/f < 0 }
 
 func batchSize(last int) int {
 	if last == 0 {
-		return firstBatch
+		return 1
 	}
-	return min(2*last, maxBatch)
+	return min(4*last, maxBatch)
 }

@@ -189,3 +189,29 @@ func FuzzParse(f *testing.F) {
 		_ = NewParser(in).Info(&p)
 	})
 }
+
+// Codec decodes into a *any what packets.JSON decodes, and into other
+// types through encoding/json.
+func TestCodec(t *testing.T) {
+	raw := []byte(`{"a":[1,"x",null,{"b":true}],"c":-2.5}`)
+	var got, want any
+	if err := Codec.DecodeValue(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := packets.JSON.DecodeValue(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+	var s struct{ C float64 }
+	if err := packets.RawValue(Codec, raw).Decode(&s); err != nil || s.C != -2.5 {
+		t.Errorf("into a struct: %+v %v", s, err)
+	}
+	if err := Codec.DecodeValue([]byte(`{`), &got); err == nil {
+		t.Error("malformed JSON decoded")
+	}
+	if b, ok := packets.RawValue(Codec, raw).Raw(packets.JSONFormat); !ok || string(b) != string(raw) {
+		t.Error("raw JSON does not pass through")
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/molbridge/molbridge/packets"
 )
 
 // ErrSyntax is wrapped by every error about malformed JSON text.
@@ -626,4 +628,27 @@ func Valid(b []byte) bool {
 	// a view of b, read only during this call
 	p := Parser{s: unsafe.String(unsafe.SliceData(b), len(b))}
 	return p.Skip(0) == nil && p.End() == nil
+}
+
+// Codec is the packets.RawCodec of JSON text that the serializers keep
+// params and data in: its format is packets.JSONFormat, so the text passes
+// through a JSON encoder as it is, and decoding into a *any takes the
+// parser's fast path; other targets go through encoding/json, as with
+// packets.JSON.
+var Codec packets.RawCodec = codec{}
+
+type codec struct{}
+
+func (codec) Format() string { return packets.JSONFormat }
+
+func (codec) DecodeValue(raw []byte, into any) error {
+	if p, ok := into.(*any); ok && p != nil {
+		v, err := ParseValue(string(raw))
+		if err != nil {
+			return err
+		}
+		*p = v
+		return nil
+	}
+	return packets.JSON.DecodeValue(raw, into)
 }
