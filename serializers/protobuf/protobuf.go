@@ -21,6 +21,10 @@
 // arrives with another wire type is skipped as unknown; protobufjs would
 // read it as its declared type regardless.
 //
+// REQ, RES, EVENT and INFO are encoded and decoded by codec.go directly in
+// the wire format; the other packets go through the generated message
+// types, which the tests also use to check codec.go.
+//
 // The Go code in internal/wire is generated; to regenerate it, install
 // protoc (apt-get install -y protobuf-compiler) and protoc-gen-go
 // (go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12), then
