@@ -252,7 +252,7 @@ func descriptors[D ~map[string]any](w *Writer, m map[string]D) error {
 		w.B = append(w.B, "null"...)
 		return nil
 	}
-	if len(m) > smallMap {
+	if len(m) > SmallMap {
 		keys := slices.Sorted(maps.Keys(m))
 		w.B = append(w.B, '{')
 		for i, k := range keys {
@@ -268,17 +268,17 @@ func descriptors[D ~map[string]any](w *Writer, m map[string]D) error {
 		w.B = append(w.B, '}')
 		return nil
 	}
-	var s sorted[D]
-	s.collect(m)
+	var s Sorted[D]
+	s.Collect(m)
 	w.B = append(w.B, '{')
-	for i := range s.n {
+	for i := range s.N {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}
-		j := s.order[i]
-		w.B = AppendString(w.B, s.keys[j])
+		k, v := s.Entry(i)
+		w.B = AppendString(w.B, k)
 		w.B = append(w.B, ':')
-		if err := w.Object(s.vals[j]); err != nil {
+		if err := w.Object(v); err != nil {
 			return err
 		}
 	}

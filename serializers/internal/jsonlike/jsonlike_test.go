@@ -104,6 +104,17 @@ func TestWriterMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("%q: wrote %s, encoding/json %s", in, got, want)
 		}
 	}
+	big := map[string]any{}
+	for i := range 40 {
+		big[strings.Repeat("k", i%7)+string(rune('a'+i%26))+strings.Repeat("z", i/26)] = map[string]any{"i": float64(i), "s": []any{"x"}}
+	}
+	for _, v := range []any{big, map[string]any{"only": big}, []any{big, map[string]any{}}} {
+		got, err := AppendAny(nil, v)
+		want, _ := json.Marshal(v)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("large map: %s %v\nwant %s", got, err, want)
+		}
+	}
 	for _, tc := range []struct {
 		v    any
 		want string

@@ -130,7 +130,7 @@ func (w *Writer) Object(m map[string]any) error {
 		w.B = append(w.B, '}')
 		return nil
 	}
-	if len(m) > smallMap {
+	if len(m) > SmallMap {
 		keys := slices.Sorted(maps.Keys(m))
 		w.B = append(w.B, '{')
 		for i, k := range keys {
@@ -146,17 +146,17 @@ func (w *Writer) Object(m map[string]any) error {
 		w.B = append(w.B, '}')
 		return nil
 	}
-	var s sorted[any]
-	s.collect(m)
+	var s Sorted[any]
+	s.Collect(m)
 	w.B = append(w.B, '{')
-	for i := range s.n {
+	for i := range s.N {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}
-		j := s.order[i]
-		w.B = AppendString(w.B, s.keys[j])
+		k, v := s.Entry(i)
+		w.B = AppendString(w.B, k)
 		w.B = append(w.B, ':')
-		if err := w.Any(s.vals[j]); err != nil {
+		if err := w.Any(v); err != nil {
 			return err
 		}
 	}
@@ -164,30 +164,37 @@ func (w *Writer) Object(m map[string]any) error {
 	return nil
 }
 
-// smallMap is the size up to which a map's entries are sorted on the
-// stack.
-const smallMap = 16
+// SmallMap is the size up to which Sorted holds a map's entries.
+const SmallMap = 16
 
-// sorted holds the entries of a small map in arrays on the stack, with
-// their order by key: sorting indexes rather than strings writes no
-// pointers, so it needs no write barriers while the GC runs.
-type sorted[V any] struct {
-	keys  [smallMap]string
-	vals  [smallMap]V
-	order [smallMap]uint8
-	n     int
+// Sorted holds the entries of a small map (at most SmallMap) in arrays, on
+// the stack of the caller that declares it, with their order by key:
+// sorting indexes rather than strings writes no pointers, so it needs no
+// write barriers while the GC runs, and each value is read once.
+type Sorted[V any] struct {
+	keys  [SmallMap]string
+	vals  [SmallMap]V
+	order [SmallMap]uint8
+	N     int // the number of entries
 }
 
-func (s *sorted[V]) collect(m map[string]V) {
+// Collect takes the entries of m, which has at most SmallMap.
+func (s *Sorted[V]) Collect(m map[string]V) {
 	for k, v := range m {
-		s.keys[s.n], s.vals[s.n], s.order[s.n] = k, v, uint8(s.n)
-		s.n++
+		s.keys[s.N], s.vals[s.N], s.order[s.N] = k, v, uint8(s.N)
+		s.N++
 	}
-	for i := 1; i < s.n; i++ {
+	for i := 1; i < s.N; i++ {
 		for j := i; j > 0 && s.keys[s.order[j]] < s.keys[s.order[j-1]]; j-- {
 			s.order[j], s.order[j-1] = s.order[j-1], s.order[j]
 		}
 	}
+}
+
+// Entry returns the i-th entry in key order.
+func (s *Sorted[V]) Entry(i int) (string, V) {
+	j := s.order[i]
+	return s.keys[j], s.vals[j]
 }
 
 // AppendBuffer writes binary data as JS writes a Node Buffer:

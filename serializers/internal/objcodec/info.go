@@ -2,9 +2,11 @@ package objcodec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // INFO is read straight into packets.Info and written from it, without the
@@ -94,13 +96,19 @@ func descriptors[D ~map[string]any](w *writer, m map[string]D) error {
 		return nil
 	}
 	w.mapHeader(len(m))
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) <= jsonlike.SmallMap {
+		var s jsonlike.Sorted[D]
+		s.Collect(m)
+		for i := range s.N {
+			k, v := s.Entry(i)
+			w.str(k)
+			if err := w.mapAny(v, 3); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		w.str(k)
 		if err := w.mapAny(m[k], 3); err != nil {
 			return err
