@@ -3,10 +3,12 @@
  * Joins the Go serializer benchmarks with compat/serbench.js's figures into
  * the markdown table of BENCHMARKS.md (scripts/bench.sh runs it).
  *
- *   node compat/benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON
+ *   node compat/benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON...
  *
  * GO_BENCH_OUTPUT is the text of `go test ./conformance -bench Serializers`;
- * JS_SERBENCH_JSON is the output of `node compat/serbench.js`.
+ * each JS_SERBENCH_JSON is an output of `node compat/serbench.js`. A cell
+ * measured more than once (several rounds) takes its fastest figure, on
+ * either side.
  *
  * Go's decode keeps params and data in their encoded form until something
  * reads them, where JS's builds them: the last two columns compare JS's
@@ -17,18 +19,37 @@
 
 const fs = require("fs");
 
-const [goFile, jsFile] = process.argv.slice(2);
-if (!goFile || !jsFile) {
-	process.stderr.write("usage: benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON\n");
+const [goFile, ...jsFiles] = process.argv.slice(2);
+if (!goFile || !jsFiles.length) {
+	process.stderr.write("usage: benchtable.js GO_BENCH_OUTPUT JS_SERBENCH_JSON...\n");
 	process.exit(2);
 }
 
 const goNs = {}; // "JSON/REQ/encode" -> ns/op
 for (const line of fs.readFileSync(goFile, "utf8").split("\n")) {
 	const m = /^BenchmarkSerializers\/(\w+)\/(\w+)\/(encode|decode|decoderead)-\d+\s+\d+\s+([\d.]+) ns\/op/.exec(line);
-	if (m) goNs[`${m[1]}/${m[2]}/${m[3]}`] = Number(m[4]);
+	const key = `${m && m[1]}/${m && m[2]}/${m && m[3]}`;
+	if (m) goNs[key] = Math.min(goNs[key] ?? Infinity, Number(m[4]));
 }
-const js = JSON.parse(fs.readFileSync(jsFile, "utf8"));
+// The JS results, in the order of their first appearance, fastest of the
+// rounds per cell.
+let js = null;
+const jsCell = {};
+for (const f of jsFiles) {
+	const doc = JSON.parse(fs.readFileSync(f, "utf8"));
+	if (!js) js = { ...doc, results: [] };
+	for (const r of doc.results) {
+		const key = `${r.serializer}/${r.type}`;
+		const have = jsCell[key];
+		if (!have) {
+			jsCell[key] = { ...r };
+			js.results.push(jsCell[key]);
+			continue;
+		}
+		have.encodeNsPerOp = Math.min(have.encodeNsPerOp, r.encodeNsPerOp);
+		have.decodeNsPerOp = Math.min(have.decodeNsPerOp, r.decodeNsPerOp);
+	}
+}
 
 const fmt = n => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const rows = [];
