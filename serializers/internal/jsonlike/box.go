@@ -49,9 +49,12 @@ type Boxes struct {
 	nums []float64
 }
 
-// Batches grow from one value (a payload's meta often has a single
-// string) to maxBatch.
-const maxBatch = 128
+// Batches grow from a few values (a payload's meta or data has a few
+// strings) to maxBatch.
+const (
+	firstBatch = 4
+	maxBatch   = 128
+)
 
 // String returns s as an interface value.
 func (b *Boxes) String(s string) any {
@@ -89,7 +92,7 @@ func negZero(f float64) bool { return f == 0 && 1/f < 0 }
 
 func batchSize(last int) int {
 	if last == 0 {
-		return 1
+		return firstBatch
 	}
 	return min(4*last, maxBatch)
 }

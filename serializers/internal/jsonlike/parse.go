@@ -241,7 +241,11 @@ func (p *Parser) list(depth int) ([]any, error) {
 		return nil, p.Fail("too deeply nested")
 	}
 	p.pos++
-	a := []any{}
+	if p.Peek() == ']' {
+		p.pos++
+		return []any{}, nil
+	}
+	a := make([]any, 0, 4) // one allocation for the usual short array
 	if p.Peek() == ']' {
 		p.pos++
 		return a, nil
