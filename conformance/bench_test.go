@@ -111,3 +111,63 @@ func TestBenchPayloads(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInfoMapsOnly copies the maps of the benchmark INFO, as decoded,
+// without parsing anything: the cost of building its 53 Go maps alone,
+// the floor under any decoder that produces a fully built INFO (see
+// BENCHMARKS.md).
+func BenchmarkInfoMapsOnly(b *testing.B) {
+	payloads, err := LoadBenchPayloads()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, _ := serializers.New("JSON")
+	data, err := s.Marshal(payloads[protocol.Info])
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := s.Unmarshal(protocol.Info, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	info := p.(*packets.Info)
+	b.ReportAllocs()
+	for b.Loop() {
+		out := packets.Info{Config: copyMap(info.Config), Metadata: copyMap(info.Metadata),
+			Services: make([]packets.ServiceInfo, len(info.Services))}
+		for i, svc := range info.Services {
+			c := &out.Services[i]
+			c.Settings, c.Metadata = copyMap(svc.Settings), copyMap(svc.Metadata)
+			c.Actions = make(map[string]packets.ActionInfo, len(svc.Actions))
+			for k, a := range svc.Actions {
+				c.Actions[k] = copyMap(a)
+			}
+			c.Events = make(map[string]packets.EventInfo, len(svc.Events))
+			for k, e := range svc.Events {
+				c.Events[k] = copyMap(e)
+			}
+		}
+		benchSink = &out
+	}
+}
+
+var benchSink *packets.Info
+
+// copyMap copies m and the maps and slices in it; other values are shared.
+func copyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case map[string]any:
+			out[k] = copyMap(x)
+		case []any:
+			out[k] = append([]any(nil), x...)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
