@@ -62,6 +62,9 @@ func (p *Parser) WS() {
 
 // Peek skips white space and returns the next byte, 0 at the end.
 func (p *Parser) Peek() byte {
+	if p.pos < len(p.s) && p.s[p.pos] > ' ' { // compact JSON: no white space
+		return p.s[p.pos]
+	}
 	p.WS()
 	if p.pos < len(p.s) {
 		return p.s[p.pos]
@@ -463,6 +466,9 @@ func (p *Parser) Str() (string, error) {
 	}
 	i++
 	start := i
+	for i < len(s) && strPlain[s[i]] {
+		i++
+	}
 	ascii := true
 	for ; i < len(s); i++ {
 		c := s[i]
@@ -491,6 +497,15 @@ func (p *Parser) Str() (string, error) {
 	p.pos = i
 	return "", p.Fail("unterminated string")
 }
+
+// strPlain tells the bytes a string holds without a closer look: ASCII
+// but control characters, the quote and the backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func toValidUTF8(s string) string {
 	out := make([]byte, 0, len(s)+8)
