@@ -5,9 +5,9 @@
 #   scripts/bench.sh [seconds per benchmark, default 3]
 #   scripts/bench.sh --serializers [seconds] [rounds, default 3]
 #
-# The serializer figures are taken serializer by serializer, Go then JS, so
-# that both sides of a row are measured within seconds of each other on a
-# shared machine; with several rounds each cell is the fastest of its
+# The serializer figures are taken packet type by packet type, Go then JS,
+# so that both sides of a row are measured within seconds of each other on
+# a shared machine; with several rounds each cell is the fastest of its
 # rounds, for Go and JS alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,10 +29,12 @@ serializers=$(node -e 'process.stdout.write(require("./compat/wire").SERIALIZERS
 js_files=()
 for round in $(seq "$rounds"); do
 	for s in $serializers; do
-		(cd conformance && "$tmp/conformance.test" -test.run '^$' -test.bench "BenchmarkSerializers/^$s\$/" \
-			-test.benchtime "${secs}s" -test.benchmem) >>"$tmp/go.txt"
-		node compat/serbench.js --ms $((secs * 300)) --serializers "$s" >"$tmp/js-$round-$s.json"
-		js_files+=("$tmp/js-$round-$s.json")
+		for t in REQ RES EVENT INFO; do
+			(cd conformance && "$tmp/conformance.test" -test.run '^$' -test.bench "BenchmarkSerializers/^$s\$/^$t\$/" \
+				-test.benchtime "${secs}s" -test.benchmem) >>"$tmp/go.txt"
+			node compat/serbench.js --ms $((secs * 300)) --serializers "$s" --types "$t" >"$tmp/js-$round-$s-$t.json"
+			js_files+=("$tmp/js-$round-$s-$t.json")
+		done
 	done
 done
 ser_table=$(node compat/benchtable.js "$tmp/go.txt" "${js_files[@]}")
