@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh [seconds per benchmark, default 3]
 #   scripts/bench.sh --serializers [seconds] [rounds, default 3]
+#     (the serializer table alone; the full run takes one round)
 #
 # The serializer figures are taken packet type by packet type, Go then JS,
 # so that both sides of a row are measured within seconds of each other on
@@ -18,7 +19,10 @@ if [ "${1:-}" = --serializers ]; then
 	shift
 fi
 secs="${1:-3}"
-rounds="${2:-3}"
+rounds=1 # the full run takes one round of the serializer figures
+if $only_serializers; then
+	rounds="${2:-3}"
+fi
 
 scripts/deps.sh
 
