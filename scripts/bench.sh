@@ -3,18 +3,54 @@
 # the figures and ratios as a markdown table (the source of BENCHMARKS.md).
 #
 #   scripts/bench.sh [seconds per benchmark, default 3]
+#   scripts/bench.sh --serializers [seconds] [rounds, default 3]
+#     (the serializer table alone; the full run takes one round)
+#
+# The serializer figures are taken packet type by packet type, Go then JS,
+# so that both sides of a row are measured within seconds of each other on
+# a shared machine; with several rounds each cell is the fastest of its
+# rounds, for Go and JS alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
+only_serializers=false
+if [ "${1:-}" = --serializers ]; then
+	only_serializers=true
+	shift
+fi
 secs="${1:-3}"
+rounds=1 # the full run takes one round of the serializer figures
+if $only_serializers; then
+	rounds="${2:-3}"
+fi
 
-scripts/brokers.sh nats >/dev/null
 scripts/deps.sh
 
-ser_go=$(mktemp) ser_js=$(mktemp)
-trap 'rm -f "$ser_go" "$ser_js"' EXIT
-go test -run '^$' -bench 'BenchmarkSerializers' -benchtime "${secs}s" -count 1 ./conformance >"$ser_go"
-node compat/serbench.js --ms $((secs * 300)) >"$ser_js"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -o "$tmp/conformance.test" ./conformance
+serializers=$(node -e 'process.stdout.write(require("./compat/wire").SERIALIZERS.join(" "))')
+js_files=()
+for round in $(seq "$rounds"); do
+	for s in $serializers; do
+		for t in REQ RES EVENT INFO; do
+			(cd conformance && "$tmp/conformance.test" -test.run '^$' -test.bench "BenchmarkSerializers/^$s\$/^$t\$/" \
+				-test.benchtime "${secs}s" -test.benchmem) >>"$tmp/go.txt"
+			node compat/serbench.js --ms $((secs * 300)) --serializers "$s" --types "$t" >"$tmp/js-$round-$s-$t.json"
+			js_files+=("$tmp/js-$round-$s-$t.json")
+		done
+	done
+done
+ser_table=$(node compat/benchtable.js "$tmp/go.txt" "${js_files[@]}")
+if $only_serializers; then
+	echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(go env GOVERSION), node $(node --version), moleculer 0.14.36;" \
+		"best of $rounds rounds."
+	echo
+	echo "$ser_table"
+	exit 0
+fi
+
+scripts/brokers.sh nats >/dev/null
 
 go_out=$(go test -run '^$' -bench 'BenchmarkLocalCall$|BenchmarkNATSCall|BenchmarkRawNATSRequest' \
 	-benchtime "${secs}s" -count 1 ./bridge)
@@ -47,4 +83,4 @@ TABLE
 echo
 echo "Serializers: encode and decode of the payloads in conformance/testdata/bench-payloads.json."
 echo
-node compat/benchtable.js "$ser_go" "$ser_js"
+echo "$ser_table"

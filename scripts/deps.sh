@@ -33,7 +33,11 @@ fi
 [ -f "$COMPAT/package.json" ] || die "$COMPAT/package.json not found"
 
 need_install=0
-if [ ! -d "$COMPAT/node_modules" ]; then
+if [ -L "$COMPAT/node_modules" ]; then
+	# A link to another checkout's packages (a git worktree): that checkout
+	# keeps them up to date; npm would replace the link with a copy.
+	[ -d "$COMPAT/node_modules" ] || die "$COMPAT/node_modules is a broken link"
+elif [ ! -d "$COMPAT/node_modules" ]; then
 	need_install=1
 else
 	for f in "$COMPAT/package.json" "$COMPAT/package-lock.json"; do

@@ -42,6 +42,7 @@ import (
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/serializers"
 	"github.com/molbridge/molbridge/serializers/internal/customfields"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // Name is the serializer's registered name.
@@ -107,6 +108,9 @@ func (Serializer) Marshal(p packets.Payload) ([]byte, error) {
 // data.
 func (Serializer) Unmarshal(t protocol.PacketType, data []byte) (packets.Payload, error) {
 	d := decoder{b: data}
+	if (t == protocol.Info || len(data) <= shareLimit) && len(data) > 0 {
+		d.text = string(data)
+	}
 	var (
 		p   packets.Payload
 		err error
@@ -263,25 +267,69 @@ func appendEnvelope(b []byte, e *packets.Envelope) []byte {
 	return appendString(appendString(b, e.Ver), e.Sender)
 }
 
+// appendJSON writes a bytes value whose content, JSON text, write appends:
+// in place, after a one-byte length that is widened when the text needs a
+// longer one.
+func appendJSON(b []byte, write func([]byte) ([]byte, error)) ([]byte, error) {
+	at := len(b)
+	b = append(b, 0)
+	b, err := write(b)
+	if err != nil {
+		return nil, err
+	}
+	n := len(b) - at - 1
+	var buf [10]byte
+	length := appendLong(buf[:0], int64(n))
+	if len(length) > 1 {
+		b = append(b, length[1:]...)
+		copy(b[at+len(length):], b[at+1:at+1+n])
+	}
+	copy(b[at:], length)
+	return b, nil
+}
+
+// appendValue writes params or data, a [null, bytes] union, and its data
+// type.
+func appendValue(b []byte, v packets.Value) ([]byte, error) {
+	typ, direct, goVal, err := customfields.Classify(v)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case goVal != nil:
+		b, err = appendJSON(appendSome(b), func(b []byte) ([]byte, error) { return jsonlike.AppendAny(b, goVal) })
+		if err != nil {
+			return nil, err
+		}
+	case direct != nil:
+		b = appendBytes(appendSome(b), direct)
+	default:
+		b = appendNull(b)
+	}
+	return appendLong(b, int64(typ)), nil
+}
+
+// appendObject writes meta, config or metadata as JSON text, {} when empty.
+func appendObject(b []byte, m map[string]any) ([]byte, error) {
+	if len(m) == 0 {
+		return appendString(b, "{}"), nil
+	}
+	return appendJSON(b, func(b []byte) ([]byte, error) { return jsonlike.AppendObject(b, m) })
+}
+
 func appendEvent(p *packets.Event) ([]byte, error) {
-	typ, data, err := customfields.FromValue(p.Data)
-	if err != nil {
-		return nil, err
-	}
-	meta, err := customfields.MarshalMeta(p.Meta)
-	if err != nil {
-		return nil, err
-	}
-	size := envSize(&p.Envelope) + len(p.ID) + len(p.Event) + len(data) + len(meta) + len(p.ParentID) +
-		len(p.RequestID) + len(p.Caller) + 48
+	size := envSize(&p.Envelope) + len(p.ID) + len(p.Event) + len(p.ParentID) +
+		len(p.RequestID) + len(p.Caller) + 128
 	for _, g := range p.Groups {
 		size += len(g) + 2
 	}
 	b := appendEnvelope(make([]byte, 0, size), &p.Envelope)
 	b = appendString(b, p.ID)
 	b = appendString(b, p.Event)
-	b = appendOptBytes(b, data)
-	b = appendLong(b, int64(typ))
+	b, err := appendValue(b, p.Data)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
 	if len(p.Groups) == 0 {
 		b = appendNull(b)
 	} else {
@@ -293,7 +341,9 @@ func appendEvent(p *packets.Event) ([]byte, error) {
 		b = appendLong(b, 0)
 	}
 	b = appendBool(b, p.Broadcast)
-	b = appendBytes(b, meta)
+	if b, err = appendObject(b, p.Meta); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
 	if b, err = appendInt(b, "level", int64(p.Level)); err != nil {
 		return nil, err
 	}
@@ -307,22 +357,18 @@ func appendEvent(p *packets.Event) ([]byte, error) {
 }
 
 func appendRequest(p *packets.Request) ([]byte, error) {
-	typ, params, err := customfields.FromValue(p.Params)
-	if err != nil {
-		return nil, err
-	}
-	meta, err := customfields.MarshalMeta(p.Meta)
-	if err != nil {
-		return nil, err
-	}
-	size := envSize(&p.Envelope) + len(p.ID) + len(p.Action) + len(params) + len(meta) + len(p.ParentID) +
-		len(p.RequestID) + len(p.Caller) + 56
+	size := envSize(&p.Envelope) + len(p.ID) + len(p.Action) + len(p.ParentID) +
+		len(p.RequestID) + len(p.Caller) + 160
 	b := appendEnvelope(make([]byte, 0, size), &p.Envelope)
 	b = appendString(b, p.ID)
 	b = appendString(b, p.Action)
-	b = appendOptBytes(b, params)
-	b = appendLong(b, int64(typ))
-	b = appendBytes(b, meta)
+	b, err := appendValue(b, p.Params)
+	if err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	if b, err = appendObject(b, p.Meta); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
 	b = appendDouble(appendSome(b), p.Timeout)
 	if b, err = appendInt(b, "level", int64(p.Level)); err != nil {
 		return nil, err
@@ -338,51 +384,39 @@ func appendRequest(p *packets.Request) ([]byte, error) {
 }
 
 func appendResponse(p *packets.Response) ([]byte, error) {
-	typ, data, err := customfields.FromValue(p.Data)
-	if err != nil {
-		return nil, err
-	}
-	meta, err := customfields.MarshalMeta(p.Meta)
-	if err != nil {
-		return nil, err
-	}
 	perr, err := customfields.MarshalError(p.Error)
 	if err != nil {
 		return nil, err
 	}
-	size := envSize(&p.Envelope) + len(p.ID) + len(data) + len(meta) + len(perr) + 40
+	size := envSize(&p.Envelope) + len(p.ID) + len(perr) + 128
 	b := appendEnvelope(make([]byte, 0, size), &p.Envelope)
 	b = appendString(b, p.ID)
 	b = appendBool(b, p.Success)
-	b = appendOptBytes(b, data)
-	b = appendLong(b, int64(typ))
+	if b, err = appendValue(b, p.Data); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
 	b = appendOptBytes(b, perr)
-	b = appendBytes(b, meta)
+	if b, err = appendObject(b, p.Meta); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
 	b = appendOptBool(b, p.Stream)
 	return appendOptInt(b, "seq", p.Seq)
 }
 
 func appendInfo(p *packets.Info) ([]byte, error) {
-	services, err := customfields.MarshalServices(p.Services)
+	b := appendEnvelope(make([]byte, 0, 4096), &p.Envelope)
+	b, err := appendJSON(b, func(b []byte) ([]byte, error) {
+		if len(p.Services) == 0 {
+			return append(b, "[]"...), nil
+		}
+		return jsonlike.AppendServices(b, p.Services)
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("services: %w", err)
 	}
-	config, err := customfields.MarshalObject(p.Config)
-	if err != nil {
-		return nil, err
+	if b, err = appendObject(b, p.Config); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
-	metadata, err := customfields.MarshalObject(p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	size := envSize(&p.Envelope) + len(services) + len(config) + len(metadata) + len(p.Hostname) +
-		len(p.Client.Type) + len(p.Client.Version) + len(p.Client.LangVersion) + len(p.InstanceID) + 48
-	for _, ip := range p.IPList {
-		size += len(ip) + 2
-	}
-	b := appendEnvelope(make([]byte, 0, size), &p.Envelope)
-	b = appendBytes(b, services)
-	b = appendBytes(b, config)
 	if len(p.IPList) > 0 {
 		b = appendLong(b, int64(len(p.IPList)))
 		for _, ip := range p.IPList {
@@ -398,7 +432,10 @@ func appendInfo(p *packets.Info) ([]byte, error) {
 		return nil, err
 	}
 	b = appendString(b, p.InstanceID)
-	return appendBytes(b, metadata), nil
+	if b, err = appendObject(b, p.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	return b, nil
 }
 
 func appendGossipHello(p *packets.GossipHello) ([]byte, error) {
@@ -430,7 +467,16 @@ type decoder struct {
 	b   []byte
 	pos int
 	err error
+	// text is b as a string when the decoded strings are slices of one
+	// copy of the input, "" when each is copied on its own.
+	text string
 }
+
+// shareLimit is the size up to which the strings decoded from a packet
+// share one copy of it (one allocation for all). A larger packet is mostly
+// params or data, which stay in the input; its strings are copied one by
+// one.
+const shareLimit = 2048
 
 func (d *decoder) fail(err error) {
 	if d.err == nil {
@@ -523,7 +569,15 @@ func (d *decoder) bytes() []byte {
 	return s
 }
 
-func (d *decoder) string() string { return string(d.bytes()) }
+func (d *decoder) string() string {
+	b := d.bytes()
+	if d.text != "" && d.err == nil {
+		return d.text[d.pos-len(b) : d.pos]
+	}
+	return string(b)
+}
+
+var trueVal, falseVal = true, false
 
 // union reads the branch of a [null, X] union: false for null.
 func (d *decoder) union() bool {
@@ -554,8 +608,10 @@ func (d *decoder) optBytes() []byte {
 
 func (d *decoder) optBool() *bool {
 	if d.union() {
-		v := d.boolean()
-		return &v
+		if d.boolean() {
+			return &trueVal
+		}
+		return &falseVal
 	}
 	return nil
 }
@@ -614,7 +670,7 @@ func (d *decoder) event() (*packets.Event, error) {
 		}
 	}
 	p.Broadcast = d.boolean()
-	meta := d.bytes()
+	meta := d.string()
 	p.Level = int(d.int())
 	p.Tracing = d.optBool()
 	p.ParentID = packets.NullString(d.optString())
@@ -643,7 +699,7 @@ func (d *decoder) request() (*packets.Request, error) {
 	p.Action = d.string()
 	params := d.optBytes()
 	typ := d.int()
-	meta := d.bytes()
+	meta := d.string()
 	if d.union() {
 		p.Timeout = d.double()
 	}
@@ -677,7 +733,7 @@ func (d *decoder) response() (*packets.Response, error) {
 	data := d.optBytes()
 	typ := d.int()
 	perr := d.optBytes()
-	meta := d.bytes()
+	meta := d.string()
 	p.Stream = d.optBool()
 	p.Seq = d.optInt()
 	if d.err != nil {
@@ -699,8 +755,8 @@ func (d *decoder) response() (*packets.Response, error) {
 func (d *decoder) info() (*packets.Info, error) {
 	p := new(packets.Info)
 	d.envelope(&p.Envelope)
-	services := d.bytes()
-	config := d.bytes()
+	services := d.string()
+	config := d.string()
 	p.IPList = d.strings()
 	p.Hostname = d.string()
 	p.Client.Type = d.string()
@@ -708,7 +764,7 @@ func (d *decoder) info() (*packets.Info, error) {
 	p.Client.LangVersion = d.string()
 	p.Seq = int64(d.int())
 	p.InstanceID = d.string()
-	metadata := d.bytes()
+	metadata := d.string()
 	if d.err != nil {
 		return nil, d.err
 	}

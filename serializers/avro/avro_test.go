@@ -152,3 +152,18 @@ func FuzzUnmarshal(f *testing.F) { serializertest.Fuzz(f, Serializer{}, jsBytes)
 
 func BenchmarkMarshal(b *testing.B)   { serializertest.BenchMarshal(b, Serializer{}) }
 func BenchmarkUnmarshal(b *testing.B) { serializertest.BenchUnmarshal(b, Serializer{}) }
+
+// JSON written in place gets the length prefix appendBytes would write,
+// for lengths of one to three prefix bytes.
+func TestAppendJSONInPlace(t *testing.T) {
+	for _, n := range []int{0, 1, 63, 64, 65, 8191, 8192, 20000} {
+		text := []byte(strings.Repeat("x", n))
+		got, err := appendJSON([]byte{7}, func(b []byte) ([]byte, error) { return append(b, text...), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := appendBytes([]byte{7}, text); !bytes.Equal(got, want) {
+			t.Errorf("length %d: %x..., want %x...", n, got[:min(len(got), 8)], want[:min(len(want), 8)])
+		}
+	}
+}

@@ -2,11 +2,10 @@ package json
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // The packets of every call and event (REQ, RES, EVENT) are written by hand:
@@ -16,9 +15,9 @@ import (
 func appendRequest(b []byte, p *packets.Request) ([]byte, error) {
 	var err error
 	b = append(b, `{"id":`...)
-	b = appendString(b, p.ID)
+	b = jsonlike.AppendString(b, p.ID)
 	b = append(b, `,"action":`...)
-	b = appendString(b, p.Action)
+	b = jsonlike.AppendString(b, p.Action)
 	if !p.Params.IsUndefined() {
 		b = append(b, `,"params":`...)
 		if b, err = appendValue(b, p.Params); err != nil {
@@ -30,7 +29,7 @@ func appendRequest(b []byte, p *packets.Request) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"timeout":`...)
-	b = appendFloat(b, p.Timeout)
+	b = jsonlike.AppendFloat(b, p.Timeout)
 	b = append(b, `,"level":`...)
 	b = strconv.AppendInt(b, int64(p.Level), 10)
 	b = append(b, `,"tracing":`...)
@@ -38,7 +37,7 @@ func appendRequest(b []byte, p *packets.Request) ([]byte, error) {
 	b = append(b, `,"parentID":`...)
 	b = appendNullString(b, string(p.ParentID))
 	b = append(b, `,"requestID":`...)
-	b = appendString(b, p.RequestID)
+	b = jsonlike.AppendString(b, p.RequestID)
 	b = append(b, `,"caller":`...)
 	b = appendNullString(b, string(p.Caller))
 	b = append(b, `,"stream":`...)
@@ -53,7 +52,7 @@ func appendRequest(b []byte, p *packets.Request) ([]byte, error) {
 func appendResponse(b []byte, p *packets.Response) ([]byte, error) {
 	var err error
 	b = append(b, `{"id":`...)
-	b = appendString(b, p.ID)
+	b = jsonlike.AppendString(b, p.ID)
 	b = append(b, `,"meta":`...)
 	if b, err = appendMeta(b, p.Meta); err != nil {
 		return nil, err
@@ -88,9 +87,9 @@ func appendResponse(b []byte, p *packets.Response) ([]byte, error) {
 func appendEvent(b []byte, p *packets.Event) ([]byte, error) {
 	var err error
 	b = append(b, `{"id":`...)
-	b = appendString(b, p.ID)
+	b = jsonlike.AppendString(b, p.ID)
 	b = append(b, `,"event":`...)
-	b = appendString(b, p.Event)
+	b = jsonlike.AppendString(b, p.Event)
 	if !p.Data.IsUndefined() {
 		b = append(b, `,"data":`...)
 		if b, err = appendValue(b, p.Data); err != nil {
@@ -103,7 +102,7 @@ func appendEvent(b []byte, p *packets.Event) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, g)
+			b = jsonlike.AppendString(b, g)
 		}
 		b = append(b, ']')
 	}
@@ -120,7 +119,7 @@ func appendEvent(b []byte, p *packets.Event) ([]byte, error) {
 	b = append(b, `,"parentID":`...)
 	b = appendNullString(b, string(p.ParentID))
 	b = append(b, `,"requestID":`...)
-	b = appendString(b, p.RequestID)
+	b = jsonlike.AppendString(b, p.RequestID)
 	b = append(b, `,"caller":`...)
 	b = appendNullString(b, string(p.Caller))
 	b = append(b, `,"needAck":`...)
@@ -130,9 +129,9 @@ func appendEvent(b []byte, p *packets.Event) ([]byte, error) {
 
 func appendEnvelope(b []byte, e *packets.Envelope) []byte {
 	b = append(b, `,"ver":`...)
-	b = appendString(b, e.Ver)
+	b = jsonlike.AppendString(b, e.Ver)
 	b = append(b, `,"sender":`...)
-	b = appendString(b, e.Sender)
+	b = jsonlike.AppendString(b, e.Sender)
 	return append(b, '}')
 }
 
@@ -140,7 +139,7 @@ func appendMeta(b []byte, m packets.Meta) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
-	return appendObject(b, m)
+	return jsonlike.AppendObject(b, m)
 }
 
 func appendValue(b []byte, v packets.Value) ([]byte, error) {
@@ -148,7 +147,7 @@ func appendValue(b []byte, v packets.Value) ([]byte, error) {
 		return append(b, raw...), nil
 	}
 	if g, ok := v.Go(); ok {
-		return appendAny(b, g)
+		return jsonlike.AppendAny(b, g)
 	}
 	enc, err := v.MarshalJSON()
 	if err != nil {
@@ -168,79 +167,5 @@ func appendNullString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendString(b, s)
-}
-
-// appendFloat writes a number as encoding/json does.
-func appendFloat(b []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(b, "null"...) // JSON.stringify writes null for them
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9, as encoding/json and JS do
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hex = "0123456789abcdef"
-
-// appendString writes s as a JSON string, escaping what JSON requires;
-// invalid UTF-8 becomes U+FFFD, as encoding/json writes it.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' { // escaped by encoding/json too
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonlike.AppendString(b, s)
 }

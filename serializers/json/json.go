@@ -12,6 +12,7 @@ import (
 	"github.com/molbridge/molbridge/packets"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/serializers"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // Name is the serializer's registered name.
@@ -41,7 +42,7 @@ func (Serializer) Marshal(p packets.Payload) ([]byte, error) {
 	case *packets.Event:
 		b, err = appendEvent(make([]byte, 0, 512), x)
 	case *packets.Info:
-		b, err = appendInfo(make([]byte, 0, 4096), x)
+		b, err = jsonlike.AppendInfo(make([]byte, 0, 4096), x)
 	default:
 		b, err = json.Marshal(p)
 	}

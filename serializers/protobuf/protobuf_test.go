@@ -1,6 +1,7 @@
 package protobuf
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -90,3 +91,18 @@ func FuzzUnmarshal(f *testing.F) { serializertest.Fuzz(f, Serializer{}, jsBytes)
 
 func BenchmarkMarshal(b *testing.B)   { serializertest.BenchMarshal(b, Serializer{}) }
 func BenchmarkUnmarshal(b *testing.B) { serializertest.BenchUnmarshal(b, Serializer{}) }
+
+// A field written in place gets the length prefix protowire writes, for
+// lengths of one to three prefix bytes.
+func TestAppendDelimitedInPlace(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 129, 16383, 16384, 20000} {
+		text := strings.Repeat("x", n)
+		got, err := appendDelimited([]byte{7}, 9, func(b []byte) ([]byte, error) { return append(b, text...), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := appendString([]byte{7}, 9, text); !bytes.Equal(got, want) {
+			t.Errorf("length %d: %x..., want %x...", n, got[:min(len(got), 8)], want[:min(len(want), 8)])
+		}
+	}
+}

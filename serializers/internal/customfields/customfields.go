@@ -19,6 +19,7 @@ import (
 	"math"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // The data types of params and data on the wire (DATATYPE_* in moleculer's
@@ -37,38 +38,49 @@ var emptyObject = []byte("{}")
 // packets.Buffer) travels raw as a Buffer; raw JSON is sent as it is; any
 // other value is encoded to JSON.
 func FromValue(v packets.Value) (int32, []byte, error) {
+	typ, direct, goVal, err := Classify(v)
+	if err != nil || goVal == nil {
+		return typ, direct, err
+	}
+	b, err := jsonlike.AppendAny(make([]byte, 0, 64), goVal)
+	if err != nil {
+		return 0, nil, err
+	}
+	return JSON, b, nil
+}
+
+// Classify is FromValue for an encoder that writes the JSON of a Go value
+// itself: it returns the data type, and either the bytes to send (nil for
+// undefined and null) or, for a value to send as JSON, the Go value.
+func Classify(v packets.Value) (typ int32, direct []byte, goVal any, err error) {
 	switch {
 	case v.IsUndefined():
-		return Undefined, nil, nil
+		return Undefined, nil, nil, nil
 	case v.IsNull():
-		return Null, nil, nil
+		return Null, nil, nil, nil
 	}
 	if raw, ok := v.Raw(packets.JSONFormat); ok {
-		return JSON, raw, nil
+		return JSON, raw, nil, nil
 	}
 	x, err := v.Interface() // a Go value, or raw bytes in another serializer's format
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	switch b := x.(type) {
 	case []byte:
 		if b == nil {
 			b = []byte{}
 		}
-		return Buffer, b, nil
+		return Buffer, b, nil, nil
 	case packets.Buffer:
 		if b == nil {
 			b = packets.Buffer{}
 		}
-		return Buffer, b, nil
+		return Buffer, b, nil, nil
 	case nil:
-		return Null, nil, nil
+		return Null, nil, nil, nil
 	}
-	b, err := packets.ValueOf(x).MarshalJSON()
-	if err != nil {
-		return 0, nil, err
-	}
-	return JSON, b, nil
+	return JSON, nil, x, nil
 }
 
 // ToValue returns the value that a data type and its bytes stand for. b is
@@ -91,10 +103,10 @@ func ToValue(typ int32, b []byte) (packets.Value, error) {
 	if b == nil {
 		return packets.Null, nil
 	}
-	if !json.Valid(b) {
+	if !jsonlike.Valid(b) {
 		return packets.Value{}, errors.New("invalid JSON in params or data")
 	}
-	return packets.RawValue(packets.JSON, b), nil
+	return packets.RawValue(jsonlike.Codec, b), nil
 }
 
 // MarshalMeta returns a context's meta in JSON. JS always sends meta and
@@ -103,7 +115,7 @@ func MarshalMeta(m packets.Meta) ([]byte, error) {
 	if len(m) == 0 {
 		return emptyObject, nil
 	}
-	return json.Marshal(m)
+	return jsonlike.AppendObject(make([]byte, 0, 64), m)
 }
 
 // UnmarshalMeta decodes meta. Empty text (ProtoBuf's default, on which JS
@@ -136,7 +148,7 @@ func MarshalObject(m map[string]any) ([]byte, error) {
 	if len(m) == 0 {
 		return emptyObject, nil
 	}
-	return json.Marshal(m)
+	return jsonlike.AppendObject(make([]byte, 0, 256), m)
 }
 
 // UnmarshalObject decodes INFO's config or metadata; empty text and null
@@ -147,8 +159,8 @@ func unmarshalObject[T ~string | ~[]byte](b T) (map[string]any, error) {
 	if len(b) == 0 || string(b) == "{}" || string(b) == "null" {
 		return map[string]any{}, nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(b), &m); err != nil {
+	m, err := jsonlike.ParseObject(string(b))
+	if err != nil {
 		return nil, err
 	}
 	if m == nil {
@@ -162,7 +174,7 @@ func MarshalServices(s []packets.ServiceInfo) ([]byte, error) {
 	if len(s) == 0 {
 		return []byte("[]"), nil
 	}
-	return json.Marshal(s)
+	return jsonlike.AppendServices(make([]byte, 0, 4096), s)
 }
 
 // UnmarshalServices decodes INFO's services; empty text and null read as
@@ -170,7 +182,8 @@ func MarshalServices(s []packets.ServiceInfo) ([]byte, error) {
 func UnmarshalServices[T ~string | ~[]byte](b T) ([]packets.ServiceInfo, error) {
 	var s []packets.ServiceInfo
 	if len(b) > 0 {
-		if err := json.Unmarshal([]byte(b), &s); err != nil {
+		var err error
+		if s, err = jsonlike.ParseServices(string(b)); err != nil {
 			return nil, fmt.Errorf("services: %w", err)
 		}
 	}

@@ -30,7 +30,7 @@ func TestFromValue(t *testing.T) {
 		{"undefined", packets.Undefined, Undefined, ""},
 		{"null", packets.Null, Null, ""},
 		{"raw JSON", packets.RawValue(packets.JSON, []byte(` {"a": 1} `)), JSON, ` {"a": 1} `},
-		{"Go value", packets.ValueOf(map[string]any{"b": 1, "a": "<"}), JSON, `{"a":"\u003c","b":1}`},
+		{"Go value", packets.ValueOf(map[string]any{"b": 1, "a": "<"}), JSON, `{"a":"<","b":1}`}, // as JSON.stringify writes it
 		{"bytes", packets.ValueOf([]byte("hi")), Buffer, "hi"},
 		{"nil bytes", packets.ValueOf([]byte(nil)), Buffer, ""},
 		{"packets.Buffer", packets.ValueOf(packets.Buffer("yo")), Buffer, "yo"},

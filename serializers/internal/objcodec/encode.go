@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 var (
@@ -145,13 +146,19 @@ func (w *writer) mapAny(m map[string]any, depth int) error {
 			return w.goValue(v, depth+1)
 		}
 	}
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if len(m) <= jsonlike.SmallMap {
+		var s jsonlike.Sorted[any]
+		s.Collect(m)
+		for i := range s.N {
+			k, v := s.Entry(i)
+			w.str(k)
+			if err := w.goValue(v, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		w.str(k)
 		if err := w.goValue(m[k], depth+1); err != nil {
 			return err

@@ -26,6 +26,9 @@ func Marshal(f Format, p packets.Payload) ([]byte, error) {
 	case *packets.Event:
 		w.b = make([]byte, 0, 256)
 		err = w.event(x)
+	case *packets.Info:
+		w.b = make([]byte, 0, 2048)
+		err = w.info(x)
 	default:
 		rv := reflect.ValueOf(p)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -208,6 +211,9 @@ func (w *writer) nullString(s packets.NullString) {
 // data, held with codec.
 func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, error) {
 	r := reader{f: f, d: data}
+	if t == protocol.Info || len(data) <= shareLimit {
+		r.shareText()
+	}
 	var (
 		p   packets.Payload
 		err error
@@ -219,6 +225,8 @@ func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, e
 		p, err = r.response()
 	case protocol.Event:
 		p, err = r.event()
+	case protocol.Info:
+		p, err = r.info()
 	default:
 		p, err = r.generic(t)
 	}
@@ -264,6 +272,12 @@ func (r *reader) object(field func(key []byte) error) error {
 		return fmt.Errorf("payload is %s, not a map", it.k)
 	}
 	for n := it.l; r.more(&n); {
+		if key, ok := r.shortStr(); ok {
+			if err := field(key); err != nil {
+				return err
+			}
+			continue
+		}
 		keyStart := r.p
 		kit, err := r.next()
 		if err != nil {
@@ -292,13 +306,16 @@ func fieldError(field, want string) error {
 }
 
 func (r *reader) str(field string) (string, error) {
+	if s, ok := r.shortStr(); ok {
+		return r.string(s), nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return "", err
 	}
 	switch it.k {
 	case kString:
-		return string(it.s), nil
+		return r.string(it.s), nil
 	case kNull, kUndefined:
 		return "", nil
 	}
@@ -311,6 +328,13 @@ func (r *reader) nullString(field string) (packets.NullString, error) {
 }
 
 func (r *reader) num(field string) (float64, error) {
+	if r.p < len(r.d) {
+		// the usual small integers: a positive fixint, a CBOR 0-23
+		if c := r.d[r.p]; r.f != CBOR && c < 0x80 || r.f == CBOR && c < 24 {
+			r.p++
+			return float64(c), nil
+		}
+	}
 	it, err := r.next()
 	if err != nil {
 		return 0, err
@@ -350,6 +374,12 @@ func (r *reader) optInteger(field string) (*int64, error) {
 }
 
 func (r *reader) boolean(field string) (bool, error) {
+	switch r.simple() {
+	case sTrue:
+		return true, nil
+	case sFalse, sNull:
+		return false, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return false, err
@@ -366,6 +396,14 @@ func (r *reader) boolean(field string) (bool, error) {
 var trueVal, falseVal = true, false
 
 func (r *reader) boolPtr(field string) (*bool, error) {
+	switch r.simple() {
+	case sTrue:
+		return &trueVal, nil
+	case sFalse:
+		return &falseVal, nil
+	case sNull:
+		return nil, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -420,7 +458,9 @@ func (r *reader) meta() (packets.Meta, error) {
 	return nil, fieldError("meta", "a map")
 }
 
-func (r *reader) groups() ([]string, error) {
+func (r *reader) groups() ([]string, error) { return r.strings("groups") }
+
+func (r *reader) strings(field string) ([]string, error) {
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -431,7 +471,7 @@ func (r *reader) groups() ([]string, error) {
 	case kArray:
 		out := make([]string, 0, max(it.l, 0))
 		for n := it.l; r.more(&n); {
-			s, err := r.str("groups")
+			s, err := r.str(field)
 			if err != nil {
 				return nil, err
 			}
@@ -439,7 +479,7 @@ func (r *reader) groups() ([]string, error) {
 		}
 		return out, nil
 	}
-	return nil, fieldError("groups", "an array of strings")
+	return nil, fieldError(field, "an array of strings")
 }
 
 func (r *reader) errorPayload() (*packets.ErrorPayload, error) {

@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // maxDepth bounds the nesting of decoded values, as the JSON serializer's.
@@ -37,13 +39,17 @@ func (k kind) String() string { return kindNames[k] }
 
 // item is one decoded head: a scalar, or the start of an array or map.
 type item struct {
-	k kind
-	b bool
-	n float64   // kNumber; the extension type of kExtPair
-	s []byte    // kString, kBinary, kExtPair: the bytes, a sub-slice of the input
-	l int       // kArray, kMap: the length; -1 for a CBOR indefinite length
-	t time.Time // kTime
+	k   kind
+	b   bool
+	n   float64 // kNumber; the extension type of kExtPair
+	s   []byte  // kString, kBinary, kExtPair: the bytes, a sub-slice of the input
+	l   int     // kArray, kMap: the length, -1 for a CBOR indefinite length; kTime: nanoseconds
+	sec int64   // kTime: Unix seconds
 }
+
+func timeItem(t time.Time) item { return item{k: kTime, sec: t.Unix(), l: t.Nanosecond()} }
+
+func (it item) time() time.Time { return time.Unix(it.sec, int64(it.l)).UTC() }
 
 // undefinedValue stands for a decoded JS undefined inside value trees
 // before it is dropped (map entries) or turned into nil (array elements).
@@ -54,6 +60,30 @@ type reader struct {
 	f Format
 	d []byte
 	p int
+	// text is d as a string when the decoded strings are slices of one
+	// copy of the input (shareText), "" when each is copied on its own.
+	text string
+	box  jsonlike.Boxes
+}
+
+// shareLimit is the size up to which the strings decoded from a payload
+// share one copy of it. A larger payload is mostly params or data, which
+// stay in the input; its strings are copied one by one.
+const shareLimit = 2048
+
+// shareText makes the strings read from now on slices of one copy of d.
+func (r *reader) shareText() {
+	if len(r.d) > 0 {
+		r.text = string(r.d)
+	}
+}
+
+// string returns the string whose bytes s the last item read ended with.
+func (r *reader) string(s []byte) string {
+	if r.text != "" {
+		return r.text[r.p-len(s) : r.p]
+	}
+	return string(s)
 }
 
 func (r *reader) fail(format string, a ...any) error {
@@ -83,6 +113,76 @@ func (r *reader) uintN(n int) (uint64, error) {
 		return uint64(binary.BigEndian.Uint32(s)), nil
 	}
 	return binary.BigEndian.Uint64(s), nil
+}
+
+// shortStr reads the next item when it is a string of a one-byte head or
+// a head with a one-byte length, the field names and most values of a
+// payload; it reads nothing and reports false for anything else.
+func (r *reader) shortStr() ([]byte, bool) {
+	p := r.p
+	if p >= len(r.d) {
+		return nil, false
+	}
+	c := r.d[p]
+	n := -1
+	if r.f == CBOR {
+		switch {
+		case c >= 0x60 && c < 0x78:
+			n, p = int(c-0x60), p+1
+		case c == 0x78 && p+1 < len(r.d):
+			n, p = int(r.d[p+1]), p+2
+		}
+	} else {
+		switch {
+		case c >= 0xa0 && c < 0xc0:
+			n, p = int(c&0x1f), p+1
+		case c == 0xd9 && p+1 < len(r.d):
+			n, p = int(r.d[p+1]), p+2
+		}
+	}
+	if n < 0 || n > len(r.d)-p {
+		return nil, false
+	}
+	r.p = p + n
+	return r.d[p:r.p], true
+}
+
+// The simple items that simple reads.
+const (
+	sOther = iota
+	sTrue
+	sFalse
+	sNull // null or undefined
+)
+
+// simple reads the next item when it is true, false, null or undefined in
+// one byte, and reports which; it reads nothing for anything else.
+func (r *reader) simple() int {
+	if r.p >= len(r.d) {
+		return sOther
+	}
+	s := sOther
+	switch c := r.d[r.p]; {
+	case r.f == CBOR:
+		switch c {
+		case 0xf5:
+			s = sTrue
+		case 0xf4:
+			s = sFalse
+		case 0xf6, 0xf7:
+			s = sNull
+		}
+	case c == 0xc3:
+		s = sTrue
+	case c == 0xc2:
+		s = sFalse
+	case c == 0xc0:
+		s = sNull
+	}
+	if s != sOther {
+		r.p++
+	}
+	return s
 }
 
 // next decodes the head of the next item.
@@ -213,7 +313,7 @@ func (r *reader) ext(c byte, n uint64) (item, error) {
 	if typ == -1 {
 		t, ok := timestamp(data)
 		if ok && (r.f == MsgPack || c != 0xd5 && c != 0xd8 && c != 0xc8 && c != 0xc9) {
-			return item{k: kTime, t: t}, nil
+			return timeItem(t), nil
 		}
 		if r.f == MsgPack {
 			return item{k: kNull}, nil // msgpack5 makes an Invalid Date: null in JSON
@@ -227,7 +327,7 @@ func (r *reader) ext(c byte, n uint64) (item, error) {
 		case 0xd4: // notepack's undefined
 			return item{k: kUndefined}, nil
 		case 0xd7: // notepack's old date: int64 milliseconds
-			return item{k: kTime, t: time.UnixMilli(int64(binary.BigEndian.Uint64(data))).UTC()}, nil
+			return timeItem(time.UnixMilli(int64(binary.BigEndian.Uint64(data)))), nil
 		case 0xc7, 0xc8, 0xc9: // notepack's ArrayBuffer
 			return item{k: kBinary, s: data}, nil
 		}
@@ -329,7 +429,7 @@ func epochTime(it item) item {
 	if it.n != it.n || math.Abs(ms) > 8.64e15 { // beyond the range of a JS Date
 		return item{k: kNull} // an Invalid Date, which JSON.stringify writes as null
 	}
-	return item{k: kTime, t: time.UnixMilli(int64(ms)).UTC()}
+	return timeItem(time.UnixMilli(int64(ms)))
 }
 
 func (r *reader) cborSimple(info byte) (item, error) {
@@ -395,6 +495,12 @@ func (r *reader) more(n *int) bool {
 // only checks and skips it (returning nil). The result is undefinedValue{}
 // for undefined.
 func (r *reader) value(depth int, build bool) (any, error) {
+	if s, ok := r.shortStr(); ok {
+		if build {
+			return r.box.String(r.string(s)), nil
+		}
+		return nil, nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -414,11 +520,11 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 		}
 	case kNumber:
 		if build {
-			return it.n, nil
+			return r.box.Number(it.n), nil
 		}
 	case kString:
 		if build {
-			return string(it.s), nil
+			return r.box.String(r.string(it.s)), nil
 		}
 	case kBinary:
 		if build {
@@ -426,7 +532,7 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 		}
 	case kTime:
 		if build {
-			return it.t, nil
+			return it.time(), nil
 		}
 	case kExtPair:
 		if build {
@@ -491,13 +597,16 @@ func (r *reader) finish(it item, depth int, build bool) (any, error) {
 // null and undefined become the strings JS makes of them (cbor-x's safeKey,
 // notepack.io's object assignment); other keys are refused.
 func (r *reader) key() (string, error) {
+	if s, ok := r.shortStr(); ok {
+		return r.string(s), nil
+	}
 	it, err := r.next()
 	if err != nil {
 		return "", err
 	}
 	switch it.k {
 	case kString:
-		return string(it.s), nil
+		return r.string(it.s), nil
 	case kNumber:
 		return jsNumberString(it.n), nil
 	case kBool:

@@ -1,0 +1,315 @@
+package objcodec
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
+)
+
+// INFO is read straight into packets.Info and written from it, without the
+// reflection of the other packets off the call path: it carries a node's
+// whole service catalog. What is read and written is what the generic
+// (reflective) path reads and writes for the same payload.
+
+func (w *writer) info(p *packets.Info) error {
+	w.mapHeader(10)
+	w.str("services")
+	if p.Services == nil {
+		w.null()
+	} else {
+		w.arrayHeader(len(p.Services))
+		for i := range p.Services {
+			if err := w.service(&p.Services[i]); err != nil {
+				return fmt.Errorf("services[%d]: %w", i, err)
+			}
+		}
+	}
+	w.str("ipList")
+	if err := w.goValue(p.IPList, 0); err != nil {
+		return err
+	}
+	w.str("hostname")
+	w.str(p.Hostname)
+	w.str("client")
+	w.mapHeader(3)
+	w.str("type")
+	w.str(p.Client.Type)
+	w.str("version")
+	w.str(p.Client.Version)
+	w.str("langVersion")
+	w.str(p.Client.LangVersion)
+	w.str("config")
+	if err := w.mapAny(p.Config, 0); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	w.str("instanceID")
+	w.str(p.InstanceID)
+	w.str("metadata")
+	if err := w.mapAny(p.Metadata, 0); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	w.str("seq")
+	w.int(p.Seq)
+	w.envelope(&p.Envelope)
+	return nil
+}
+
+func (w *writer) service(s *packets.ServiceInfo) error {
+	n := 6
+	if s.Version != nil {
+		n++
+	}
+	w.mapHeader(n)
+	w.str("name")
+	w.str(s.Name)
+	if s.Version != nil {
+		w.str("version")
+		if err := w.goValue(s.Version, 2); err != nil {
+			return err
+		}
+	}
+	w.str("fullName")
+	w.str(s.FullName)
+	w.str("settings")
+	if err := w.mapAny(s.Settings, 2); err != nil {
+		return err
+	}
+	w.str("metadata")
+	if err := w.mapAny(s.Metadata, 2); err != nil {
+		return err
+	}
+	w.str("actions")
+	if err := descriptors(w, s.Actions); err != nil {
+		return err
+	}
+	w.str("events")
+	return descriptors(w, s.Events)
+}
+
+// descriptors writes a map of action or event descriptors, keys sorted.
+func descriptors[D ~map[string]any](w *writer, m map[string]D) error {
+	if m == nil {
+		w.null()
+		return nil
+	}
+	w.mapHeader(len(m))
+	if len(m) <= jsonlike.SmallMap {
+		var s jsonlike.Sorted[D]
+		s.Collect(m)
+		for i := range s.N {
+			k, v := s.Entry(i)
+			w.str(k)
+			if err := w.mapAny(v, 3); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		w.str(k)
+		if err := w.mapAny(m[k], 3); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) info() (*packets.Info, error) {
+	p := new(packets.Info)
+	err := r.object(func(key []byte) (err error) {
+		switch string(key) {
+		case "services":
+			p.Services, err = r.services()
+		case "ipList":
+			p.IPList, err = r.strings("ipList")
+		case "hostname":
+			p.Hostname, err = r.str("hostname")
+		case "client":
+			err = r.client(&p.Client)
+		case "config":
+			p.Config, err = r.objectField("config", 1)
+		case "instanceID":
+			p.InstanceID, err = r.str("instanceID")
+		case "metadata":
+			p.Metadata, err = r.objectField("metadata", 1)
+		case "seq":
+			p.Seq, err = r.integer("seq")
+		case "ver":
+			p.Ver, err = r.str("ver")
+		case "sender":
+			p.Sender, err = r.str("sender")
+		default:
+			err = r.skip()
+		}
+		return err
+	})
+	return p, err
+}
+
+// objectField reads a map, or null or undefined (nil).
+func (r *reader) objectField(field string, depth int) (map[string]any, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil, nil
+	case kMap:
+		v, err := r.finish(it, depth, true)
+		if err != nil {
+			return nil, err
+		}
+		return v.(map[string]any), nil
+	}
+	return nil, fieldError(field, "a map")
+}
+
+func (r *reader) client(c *packets.ClientInfo) error {
+	it, err := r.next()
+	if err != nil {
+		return err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil
+	case kMap:
+	default:
+		return fieldError("client", "a map")
+	}
+	for n := it.l; r.more(&n); {
+		key, err := r.key()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "type":
+			c.Type, err = r.str("client.type")
+		case "version":
+			c.Version, err = r.str("client.version")
+		case "langVersion":
+			c.LangVersion, err = r.str("client.langVersion")
+		default:
+			err = r.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) services() ([]packets.ServiceInfo, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil, nil
+	case kArray:
+	default:
+		return nil, fieldError("services", "an array")
+	}
+	out := make([]packets.ServiceInfo, 0, max(it.l, 0))
+	for n := it.l; r.more(&n); {
+		out = append(out, packets.ServiceInfo{})
+		if err := r.service(&out[len(out)-1]); err != nil {
+			return nil, fmt.Errorf("services[%d]: %w", len(out)-1, err)
+		}
+	}
+	return out, nil
+}
+
+func (r *reader) service(s *packets.ServiceInfo) error {
+	it, err := r.next()
+	if err != nil {
+		return err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil
+	case kMap:
+	default:
+		return fieldError("services", "an array of maps")
+	}
+	for n := it.l; r.more(&n); {
+		key, err := r.key()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "name":
+			s.Name, err = r.str("name")
+		case "fullName":
+			s.FullName, err = r.str("fullName")
+		case "version":
+			var v any
+			if v, err = r.value(3, true); err == nil {
+				if _, undef := v.(undefinedValue); undef {
+					v = nil
+				}
+				s.Version = v
+			}
+		case "settings":
+			s.Settings, err = r.objectField("settings", 3)
+		case "metadata":
+			s.Metadata, err = r.objectField("metadata", 3)
+		case "actions":
+			s.Actions, err = readDescriptors[packets.ActionInfo](r, "actions")
+		case "events":
+			s.Events, err = readDescriptors[packets.EventInfo](r, "events")
+		default:
+			err = r.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// descriptors reads a map of action or event descriptors, maps or null;
+// an undefined descriptor is left out, as a generic map leaves it out.
+func readDescriptors[D ~map[string]any](r *reader, field string) (map[string]D, error) {
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	switch it.k {
+	case kNull, kUndefined:
+		return nil, nil
+	case kMap:
+	default:
+		return nil, fieldError(field, "a map")
+	}
+	out := make(map[string]D, max(it.l, 0))
+	for n := it.l; r.more(&n); {
+		key, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		d, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		switch d.k {
+		case kUndefined:
+			delete(out, key)
+		case kNull:
+			out[key] = nil
+		case kMap:
+			v, err := r.finish(d, 4, true)
+			if err != nil {
+				return nil, err
+			}
+			out[key] = D(v.(map[string]any))
+		default:
+			return nil, fieldError(field+"."+key, "a map")
+		}
+	}
+	return out, nil
+}
