@@ -5,10 +5,17 @@
  *   node compat/bench.js [--transporter nats://127.0.0.1:4222] [--seconds 3] [--namespace X]
  *
  * Prints one JSON object on stdout:
- *   {localCallsPerSec, natsCallsPerSec1, natsCallsPerSec64, node, moleculer}
+ *   {localCallsPerSec, localCallsNoFeaturesPerSec, localCallsAllFeaturesPerSec,
+ *    natsCallsPerSec1, natsCallsPerSec64, node, moleculer}
  *
  * localCallsPerSec:  one broker without transporter, sequential
  *                    `await broker.call("bench.noop", params)` for N seconds.
+ * localCallsNoFeaturesPerSec, localCallsAllFeaturesPerSec: the same with
+ *                    "benchmw.add" {a: 1, b: 2}, first with no built-in
+ *                    feature at work, then with all of them (params
+ *                    validation, bulkhead, circuit breaker, a request
+ *                    timeout, retry policy, a fallback), as bridge's
+ *                    BenchmarkLocalCallMiddlewares.
  * natsCallsPerSec1:  calls from this process to a server broker in a SEPARATE
  *                    child process (this script run with --serve), over the
  *                    transporter with the JSON serializer, 1 call in flight.
@@ -66,13 +73,13 @@ function newBroker(opts) {
 }
 
 // Run `inFlight` loops of sequential calls for `ms`; returns calls per second.
-async function measure(broker, inFlight, ms) {
+async function measure(broker, inFlight, ms, action = "bench.noop", params = PARAMS) {
 	let count = 0;
 	const t0 = process.hrtime.bigint();
 	const end = Date.now() + ms;
 	const loop = async () => {
 		while (Date.now() < end) {
-			await broker.call("bench.noop", PARAMS);
+			await broker.call(action, params);
 			count++;
 		}
 	};
@@ -159,6 +166,28 @@ async function main(o) {
 		await broker.start();
 		await measure(broker, 1, WARMUP_MS);
 		result.localCallsPerSec = await measure(broker, 1, ms);
+		await broker.stop();
+	}
+
+	// 1b. local calls with no built-in feature at work, then with all
+	for (const [key, opts, action] of [
+		["localCallsNoFeaturesPerSec", {}, { handler: () => 3 }],
+		[
+			"localCallsAllFeaturesPerSec",
+			{
+				requestTimeout: 5000,
+				circuitBreaker: { enabled: true },
+				retryPolicy: { enabled: true },
+				bulkhead: { enabled: true, concurrency: 100 }
+			},
+			{ params: { a: "number", b: "number" }, fallback: () => 0, handler: () => 3 }
+		]
+	]) {
+		const broker = newBroker({ nodeID: `bench-mw-${process.pid}`, transporter: null, ...opts });
+		broker.createService({ name: "benchmw", actions: { add: action } });
+		await broker.start();
+		await measure(broker, 1, WARMUP_MS, "benchmw.add", { a: 1, b: 2 });
+		result[key] = await measure(broker, 1, ms, "benchmw.add", { a: 1, b: 2 });
 		await broker.stop();
 	}
 

@@ -56,8 +56,17 @@ function fail(err) {
 	process.stderr.write(`jsnode: ${err && err.stack ? err.stack : String(err)}\n`);
 	process.exit(1);
 }
-process.on("uncaughtException", fail);
-process.on("unhandledRejection", fail);
+// Once the node is stopping, an error thrown by a client library as its
+// connection closes (amqplib's "Channel closing" when a heartbeat timer
+// fires mid-stop) is not the node's failure: it is logged and the stop goes
+// on.
+let shuttingDown = false;
+const onUncaught = err => {
+	if (!shuttingDown) fail(err);
+	process.stderr.write(`jsnode: while stopping: ${err && err.message ? err.message : String(err)}\n`);
+};
+process.on("uncaughtException", onUncaught);
+process.on("unhandledRejection", onUncaught);
 
 // ------------------------------------------------------------ configuration
 
@@ -679,6 +688,7 @@ async function main() {
 	const shutdown = reason => {
 		if (stopping) return;
 		stopping = true;
+		shuttingDown = true;
 		process.stderr.write(`jsnode ${nodeID}: stopping (${reason})\n`);
 		// Never hang on the way out.
 		setTimeout(() => {

@@ -5,6 +5,7 @@
 #   scripts/bench.sh [seconds per benchmark, default 3]
 #   scripts/bench.sh --serializers [seconds] [rounds, default 3]
 #     (the serializer table alone; the full run takes one round)
+#   scripts/bench.sh --calls [seconds]   (the call tables alone)
 #
 # The serializer figures are taken packet type by packet type, Go then JS,
 # so that both sides of a row are measured within seconds of each other on
@@ -14,10 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 only_serializers=false
-if [ "${1:-}" = --serializers ]; then
-	only_serializers=true
-	shift
-fi
+only_calls=false
+case "${1:-}" in
+--serializers) only_serializers=true; shift ;;
+--calls) only_calls=true; shift ;;
+esac
 secs="${1:-3}"
 rounds=1 # the full run takes one round of the serializer figures
 if $only_serializers; then
@@ -28,6 +30,7 @@ scripts/deps.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+if ! $only_calls; then
 go test -c -o "$tmp/conformance.test" ./conformance
 serializers=$(node -e 'process.stdout.write(require("./compat/wire").SERIALIZERS.join(" "))')
 js_files=()
@@ -42,6 +45,7 @@ for round in $(seq "$rounds"); do
 	done
 done
 ser_table=$(node compat/benchtable.js "$tmp/go.txt" "${js_files[@]}")
+fi
 if $only_serializers; then
 	echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(go env GOVERSION), node $(node --version), moleculer 0.14.36;" \
 		"best of $rounds rounds."
@@ -52,7 +56,7 @@ fi
 
 scripts/brokers.sh nats >/dev/null
 
-go_out=$(go test -run '^$' -bench 'BenchmarkLocalCall$|BenchmarkNATSCall|BenchmarkRawNATSRequest' \
+go_out=$(go test -run '^$' -bench 'BenchmarkLocalCall$|BenchmarkLocalCallMiddlewares|BenchmarkNATSCall|BenchmarkRawNATSRequest' \
 	-benchtime "${secs}s" -count 1 ./bridge)
 js_out=$(node compat/bench.js --seconds "$secs")
 
@@ -68,6 +72,9 @@ go_local=$(awk -v n="$local_ns" 'BEGIN {printf "%d", 1e9/n}')
 go1=$(cps 'NATSCall/inflight=1-'); go64=$(cps 'NATSCall/inflight=64-')
 raw1=$(cps 'RawNATSRequest/inflight=1-'); raw64=$(cps 'RawNATSRequest/inflight=64-')
 jsl=$(js localCallsPerSec); js1=$(js natsCallsPerSec1); js64=$(js natsCallsPerSec64)
+mw_none_ns=$(ns 'LocalCallMiddlewares/none-'); mw_all_ns=$(ns 'LocalCallMiddlewares/all-')
+go_mw_none=$(awk -v n="$mw_none_ns" 'BEGIN {printf "%d", 1e9/n}'); go_mw_all=$(awk -v n="$mw_all_ns" 'BEGIN {printf "%d", 1e9/n}')
+js_mw_none=$(js localCallsNoFeaturesPerSec); js_mw_all=$(js localCallsAllFeaturesPerSec)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 
 cat <<TABLE
@@ -80,6 +87,21 @@ Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(go env GOVERSION), node $(nod
 | call over NATS, 64 in flight (calls/s) | ${go64%.*} | ${js64} | $(ratio "$go64" "$js64") | ${raw64%.*} | $(ratio "$go64" "$raw64") |
 TABLE
 
+cat <<TABLE
+
+Local calls through the built-in middlewares (\`BenchmarkLocalCallMiddlewares\`, and
+\`compat/bench.js\` for the same action and options in JS): "none" has no built-in
+feature at work; "all" has params validation, a bulkhead, a circuit breaker, a
+request timeout, a retry policy and a fallback.
+
+| figure | molbridge (Go) | moleculer (JS) | Go / JS |
+|---|---:|---:|---:|
+| local call, no built-in feature (calls/s) | ${go_mw_none} (${mw_none_ns} ns/op) | ${js_mw_none} | $(ratio "$go_mw_none" "$js_mw_none") |
+| local call, every built-in feature (calls/s) | ${go_mw_all} (${mw_all_ns} ns/op) | ${js_mw_all} | $(ratio "$go_mw_all" "$js_mw_all") |
+| all / none | $(ratio "$go_mw_all" "$go_mw_none") | $(ratio "$js_mw_all" "$js_mw_none") | |
+TABLE
+
+$only_calls && exit 0
 echo
 echo "Serializers: encode and decode of the payloads in conformance/testdata/bench-payloads.json."
 echo
