@@ -26,11 +26,15 @@ type breakerItem struct {
 	timer    stopper
 }
 
+// endpointKey names an endpoint: an action on a node (JS's ep.name,
+// "<nodeID>:<action>").
+type endpointKey struct{ nodeID, action string }
+
 // breakers holds every endpoint's circuit breaker of a broker.
 type breakers struct {
 	b      *Broker
 	mu     sync.Mutex
-	items  map[string]*breakerItem // by endpoint name, "<nodeID>:<action>"
+	items  map[endpointKey]*breakerItem
 	window stopper
 }
 
@@ -41,7 +45,7 @@ type breakers struct {
 // closes if it succeeds. Every change is broadcast to the cluster as
 // $circuit-breaker.opened, .half-opened and .closed with JS's payloads.
 func circuitBreakerMiddleware(b *Broker) Middleware {
-	s := &breakers{b: b, items: map[string]*breakerItem{}}
+	s := &breakers{b: b, items: map[endpointKey]*breakerItem{}}
 	wrap := func(next Handler, a *ActionSpec) Handler {
 		var over *CircuitBreakerOptions
 		if a.Def != nil {
@@ -124,7 +128,7 @@ func callerTimedOut(err error) bool {
 }
 
 func (s *breakers) item(ep *Endpoint, a *ActionSpec, opts CircuitBreakerOptions) *breakerItem {
-	key := ep.NodeID + ":" + a.Name
+	key := endpointKey{ep.NodeID, a.Name}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it := s.items[key]
