@@ -478,7 +478,7 @@ func TestFallback(t *testing.T) {
 func TestTimeoutPrecedence(t *testing.T) {
 	slow := func(ctx *Context) (any, error) {
 		select {
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(80 * time.Millisecond):
 			return "done", nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
