@@ -6,12 +6,12 @@ import "context"
 // middleware does: the call's own, else the action's, else the broker's
 // RequestTimeout. A remote call carries the timeout in its REQ and waits no
 // longer (Broker.request). A local handler runs with the deadline on its
-// context and its caller gets RequestTimeoutError when the deadline passed
-// before it returned. Handlers are expected to end when their context is
-// done, as Go code does: a local handler that ignores it holds its caller
-// until it returns (where a JS caller's promise would settle at the
-// deadline); the remote callers of this node keep timers of their own and
-// never wait for it.
+// context; a local caller gets RequestTimeoutError at the deadline even if
+// the handler goes on (it runs on a goroutine of its own, as a JS caller's
+// promise settles at the deadline). A node serving another node's request
+// runs the handler on the request's goroutine: the caller keeps its own
+// timer, so nobody waits on it past the deadline, and a late result is a
+// timeout.
 func timeoutMiddleware(b *Broker) Middleware {
 	wrap := func(next Handler, a *ActionSpec, local bool) Handler {
 		actionTimeout := a.actionTimeout()
@@ -31,15 +31,35 @@ func timeoutMiddleware(b *Broker) Middleware {
 			tctx, cancel := context.WithTimeout(parent, t)
 			defer cancel()
 			c.Context = tctx
-			res, err := next(c)
-			if tctx.Err() == context.DeadlineExceeded {
+			timedOut := func() (any, error) {
 				if perr := parent.Err(); perr != nil && perr != context.DeadlineExceeded {
 					return nil, perr
 				}
 				b.log.Warn("Request '"+c.Action+"' is timed out.", "requestID", c.RequestID, "nodeID", c.NodeID, "timeout", t)
 				return nil, errRequestTimeout(c.Action, c.NodeID)
 			}
-			return res, err
+			if c.NodeID != b.nodeID {
+				res, err := next(c)
+				if tctx.Err() != nil {
+					return timedOut()
+				}
+				return res, err
+			}
+			type outcome struct {
+				res any
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() {
+				res, err := next(c)
+				done <- outcome{res, err}
+			}()
+			select {
+			case o := <-done:
+				return o.res, o.err
+			case <-tctx.Done():
+				return timedOut()
+			}
 		}
 	}
 	return Middleware{
