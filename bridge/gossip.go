@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/packets"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/transporters"
@@ -196,43 +197,8 @@ func toJSONMap(v any) (map[string]any, error) {
 	return m, err
 }
 
-// gossipNumber reads a number of a gossip row; ok is false for null and
-// non-numbers.
-func gossipNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
 func gossipInt(v any) int64 {
-	f, _ := gossipNumber(v)
+	f, _ := jsopt.GoNumber(v)
 	return int64(f)
 }
 
@@ -243,7 +209,7 @@ func gossipHeartbeat(n *Node, cpu any, cpuSeq int64) {
 	if !n.Available {
 		n.Available, n.OfflineSince = true, time.Time{}
 	}
-	if c, ok := gossipNumber(cpu); ok {
+	if c, ok := jsopt.GoNumber(cpu); ok {
 		n.CPU, n.CPUSeq = &c, cpuSeq
 		if cpuSeq == 0 {
 			n.CPUSeq = 1
@@ -375,7 +341,7 @@ func (b *Broker) onGossipRes(p *packets.GossipRes) {
 			n := b.reg.nodes[id]
 			newer := n == nil
 			if n != nil {
-				if s, ok := gossipNumber(info["seq"]); ok && float64(n.Seq) < s {
+				if s, ok := jsopt.GoNumber(info["seq"]); ok && float64(n.Seq) < s {
 					newer = true
 				}
 			}
@@ -427,7 +393,7 @@ func (b *Broker) processGossipInfo(id string, m map[string]any) {
 		return
 	}
 	info.Sender, info.Ver = id, protocol.Version4
-	port, _ := gossipNumber(m["port"])
+	port, _ := jsopt.GoNumber(m["port"])
 	b.onInfo(&info)
 	b.reg.mu.Lock()
 	if n := b.reg.nodes[id]; n != nil {

@@ -1,9 +1,10 @@
 package bridge
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"time"
+
+	"github.com/molbridge/molbridge/internal/jsopt"
 )
 
 func init() {
@@ -73,7 +74,7 @@ func sampleSize(sampleCount, n int) int {
 // optNumber reads a number from JS strategyOptions: any Go number or a
 // json.Number; def when absent or of another type.
 func optNumber(opts map[string]any, key string, def float64) float64 {
-	if f, ok := toNumber(opts[key]); ok {
+	if f, ok := jsopt.GoNumber(opts[key]); ok {
 		return f
 	}
 	return def
@@ -85,42 +86,8 @@ func optDuration(opts map[string]any, key string, unit, def time.Duration) time.
 	if d, ok := opts[key].(time.Duration); ok {
 		return d
 	}
-	if f, ok := toNumber(opts[key]); ok {
+	if f, ok := jsopt.GoNumber(opts[key]); ok {
 		return time.Duration(f * float64(unit))
 	}
 	return def
-}
-
-// toNumber converts any Go number or a json.Number to float64.
-func toNumber(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case float32:
-		return float64(v), true
-	case int:
-		return float64(v), true
-	case int8:
-		return float64(v), true
-	case int16:
-		return float64(v), true
-	case int32:
-		return float64(v), true
-	case int64:
-		return float64(v), true
-	case uint:
-		return float64(v), true
-	case uint8:
-		return float64(v), true
-	case uint16:
-		return float64(v), true
-	case uint32:
-		return float64(v), true
-	case uint64:
-		return float64(v), true
-	case json.Number:
-		f, err := v.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/packets"
 	"github.com/molbridge/molbridge/protocol"
 )
@@ -222,7 +223,7 @@ func (t *latencyTable) host(name, nodeID string) *latencyHost {
 func (t *latencyTable) onPong(_ string, payload any) {
 	p, _ := payload.(map[string]any)
 	nodeID, _ := p["nodeID"].(string)
-	elapsed, ok := toNumber(p["elapsedTime"])
+	elapsed, ok := jsopt.GoNumber(p["elapsedTime"])
 	if !ok {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/molbridge/molbridge/internal/jsopt"
 )
 
 // This file finds and prints shard keys the way JS does: lodash's _.get
@@ -200,7 +202,7 @@ func jsonLike(x any) any {
 		}
 		return jsonLike(y)
 	}
-	if f, ok := toNumber(x); ok {
+	if f, ok := jsopt.GoNumber(x); ok {
 		return f
 	}
 	switch reflect.ValueOf(x).Kind() {

@@ -9,6 +9,7 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 )
 
@@ -92,13 +93,13 @@ func OptionsFromJS(url string, js map[string]any) (Options, error) {
 	if len(o.URLs) == 0 {
 		o.URLs = []string{DefaultURL}
 	}
-	if f, ok := number(js["prefetch"]); ok {
+	if f, ok := jsopt.GoNumber(js["prefetch"]); ok {
 		o.Prefetch = int(f)
 	}
-	if f, ok := number(js["eventTimeToLive"]); ok {
+	if f, ok := jsopt.GoNumber(js["eventTimeToLive"]); ok {
 		o.EventTimeToLive = f
 	}
-	if f, ok := number(js["heartbeatTimeToLive"]); ok {
+	if f, ok := jsopt.GoNumber(js["heartbeatTimeToLive"]); ok {
 		o.HeartbeatTimeToLive = f
 	}
 	// JS: true → 2 minutes, a number → that, false → -1, anything else → 2
@@ -109,7 +110,7 @@ func OptionsFromJS(url string, js map[string]any) (Options, error) {
 			o.AutoDeleteQueues = -1
 		}
 	default:
-		if f, ok := number(v); ok {
+		if f, ok := jsopt.GoNumber(v); ok {
 			o.AutoDeleteQueues = f
 		}
 	}
@@ -124,60 +125,12 @@ func OptionsFromJS(url string, js map[string]any) (Options, error) {
 	return o, nil
 }
 
-// number returns v as a float64 when it is a number: JSON numbers arrive as
-// float64, Go callers may pass any integer type.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-// truthy is JS's truthiness of an option value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	}
-	if f, ok := number(v); ok {
-		return f != 0 && !math.IsNaN(f)
-	}
-	return true
-}
-
 // fieldValue converts a JS value to the AMQP field-table value amqplib
 // encodes it as: an integer becomes the smallest signed integer type that
 // holds it (120000 is a 32-bit 'I'), other numbers a double; objects become
 // tables, arrays field arrays, null void.
 func fieldValue(v any) any {
-	if f, ok := number(v); ok {
+	if f, ok := jsopt.GoNumber(v); ok {
 		// amqplib's isFloatingPoint: fractional below 2^50, or ≥ 2^63.
 		if f >= 0x8000000000000000 || (math.Abs(f) < 0x4000000000000 && math.Floor(f) != f) {
 			return f
@@ -258,12 +211,12 @@ func (o *Options) queueOptions(topic protocol.Topic) map[string]any {
 		expires()
 	case protocol.Event: // targeted and balanced alike
 		expires()
-		if truthy(o.EventTimeToLive) {
+		if jsopt.Truthy(o.EventTimeToLive) {
 			opts["messageTtl"] = o.EventTimeToLive
 		}
 	case protocol.Heartbeat:
 		opts["autoDelete"] = true
-		if truthy(o.HeartbeatTimeToLive) {
+		if jsopt.Truthy(o.HeartbeatTimeToLive) {
 			opts["messageTtl"] = o.HeartbeatTimeToLive
 		}
 	default: // DISCOVER, DISCONNECT, INFO, PING, PONG
@@ -281,8 +234,8 @@ func (o *Options) queueDecl(topic protocol.Topic) queueDecl {
 	opts := o.queueOptions(topic)
 	d := queueDecl{
 		durable:    true,
-		autoDelete: truthy(opts["autoDelete"]),
-		exclusive:  truthy(opts["exclusive"]),
+		autoDelete: jsopt.Truthy(opts["autoDelete"]),
+		exclusive:  jsopt.Truthy(opts["exclusive"]),
 		args: argTable(opts, [][2]string{
 			{"expires", "x-expires"},
 			{"messageTtl", "x-message-ttl"},
@@ -295,7 +248,7 @@ func (o *Options) queueDecl(topic protocol.Topic) queueDecl {
 		}),
 	}
 	if v, ok := opts["durable"]; ok {
-		d.durable = truthy(v)
+		d.durable = jsopt.Truthy(v)
 	}
 	return d
 }
@@ -310,12 +263,12 @@ func (o *Options) exchangeDecl() exchangeDecl {
 	opts := o.ExchangeOptions
 	d := exchangeDecl{
 		durable:    true,
-		autoDelete: truthy(opts["autoDelete"]),
-		internal:   truthy(opts["internal"]),
+		autoDelete: jsopt.Truthy(opts["autoDelete"]),
+		internal:   jsopt.Truthy(opts["internal"]),
 		args:       argTable(opts, [][2]string{{"alternateExchange", "alternate-exchange"}}),
 	}
 	if v, ok := opts["durable"]; ok {
-		d.durable = truthy(v)
+		d.durable = jsopt.Truthy(v)
 	}
 	return d
 }
@@ -338,9 +291,9 @@ func (o *Options) consumeDecl(topic protocol.Topic) consumeDecl {
 		opts[k] = v
 	}
 	return consumeDecl{
-		autoAck:   truthy(opts["noAck"]),
-		exclusive: truthy(opts["exclusive"]),
-		noLocal:   truthy(opts["noLocal"]),
+		autoAck:   jsopt.Truthy(opts["noAck"]),
+		exclusive: jsopt.Truthy(opts["exclusive"]),
+		noLocal:   jsopt.Truthy(opts["noLocal"]),
 		args:      argTable(opts, [][2]string{{"priority", "x-priority"}}),
 	}
 }
@@ -365,26 +318,26 @@ func (o *Options) publishing() (amqp091.Publishing, bool) {
 	p.UserId = str("userId")
 	p.AppId = str("appId")
 	if v, ok := opts["expiration"]; ok && v != nil {
-		if f, ok := number(v); ok {
+		if f, ok := jsopt.GoNumber(v); ok {
 			p.Expiration = fmt.Sprint(int64(f))
 		} else {
 			p.Expiration = fmt.Sprint(v)
 		}
 	}
-	if f, ok := number(opts["priority"]); ok {
+	if f, ok := jsopt.GoNumber(opts["priority"]); ok {
 		p.Priority = uint8(f)
 	}
-	if f, ok := number(opts["timestamp"]); ok {
+	if f, ok := jsopt.GoNumber(opts["timestamp"]); ok {
 		p.Timestamp = time.Unix(int64(f), 0)
 	}
 	if v, ok := opts["persistent"]; ok && v != nil {
 		p.DeliveryMode = amqp091.Transient
-		if truthy(v) {
+		if jsopt.Truthy(v) {
 			p.DeliveryMode = amqp091.Persistent
 		}
-	} else if f, ok := number(opts["deliveryMode"]); ok {
+	} else if f, ok := jsopt.GoNumber(opts["deliveryMode"]); ok {
 		p.DeliveryMode = uint8(f)
-	} else if truthy(opts["deliveryMode"]) {
+	} else if jsopt.Truthy(opts["deliveryMode"]) {
 		p.DeliveryMode = amqp091.Persistent
 	}
 	headers := amqp091.Table{}
@@ -407,5 +360,5 @@ func (o *Options) publishing() (amqp091.Publishing, bool) {
 	if len(headers) > 0 {
 		p.Headers = headers
 	}
-	return p, truthy(opts["mandatory"])
+	return p, jsopt.Truthy(opts["mandatory"])
 }

@@ -10,6 +10,7 @@ import (
 
 	amqp "github.com/Azure/go-amqp"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 )
 
@@ -104,7 +105,7 @@ func OptionsFromJS(spec string, js map[string]any) (Options, error) {
 			case "hostname":
 				o.HostName = fmt.Sprint(v)
 			case "port":
-				if f, ok := number(v); ok {
+				if f, ok := jsopt.GoNumber(v); ok {
 					o.Port = int(f)
 				}
 			case "username":
@@ -112,7 +113,7 @@ func OptionsFromJS(spec string, js map[string]any) (Options, error) {
 			case "password":
 				o.Password = fmt.Sprint(v)
 			case "idle_time_out":
-				if f, ok := number(v); ok {
+				if f, ok := jsopt.GoNumber(v); ok {
 					o.IdleTimeout = time.Duration(f) * time.Millisecond
 				}
 			}
@@ -121,13 +122,13 @@ func OptionsFromJS(spec string, js map[string]any) (Options, error) {
 	if s, ok := js["topicPrefix"].(string); ok {
 		o.TopicPrefix = s
 	}
-	if f, ok := number(js["prefetch"]); ok {
+	if f, ok := jsopt.GoNumber(js["prefetch"]); ok {
 		o.Prefetch = int(f)
 	}
-	if f, ok := number(js["eventTimeToLive"]); ok {
+	if f, ok := jsopt.GoNumber(js["eventTimeToLive"]); ok {
 		o.EventTimeToLive = f
 	}
-	if f, ok := number(js["heartbeatTimeToLive"]); ok {
+	if f, ok := jsopt.GoNumber(js["heartbeatTimeToLive"]); ok {
 		o.HeartbeatTimeToLive = f
 	}
 	o.MessageOptions, _ = js["messageOptions"].(map[string]any)
@@ -137,41 +138,6 @@ func OptionsFromJS(spec string, js map[string]any) (Options, error) {
 // addr is the go-amqp dial address (credentials go through SASL options).
 func (o *Options) addr() string {
 	return "amqp://" + net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	}
-	if f, ok := number(v); ok {
-		return f != 0 && !math.IsNaN(f)
-	}
-	return true
 }
 
 // message builds the message JS sends for a packet type: the body as an
@@ -184,15 +150,15 @@ func (o *Options) message(typ protocol.PacketType, data []byte) *amqp.Message {
 	var ttl float64
 	switch typ {
 	case protocol.Event:
-		if truthy(o.EventTimeToLive) {
+		if jsopt.Truthy(o.EventTimeToLive) {
 			ttl = o.EventTimeToLive
 		}
 	case protocol.Heartbeat:
-		if truthy(o.HeartbeatTimeToLive) {
+		if jsopt.Truthy(o.HeartbeatTimeToLive) {
 			ttl = o.HeartbeatTimeToLive
 		}
 	}
-	if f, ok := number(opts["ttl"]); ok {
+	if f, ok := jsopt.GoNumber(opts["ttl"]); ok {
 		ttl = f
 	}
 	header := func() *amqp.MessageHeader {
@@ -204,13 +170,13 @@ func (o *Options) message(typ protocol.PacketType, data []byte) *amqp.Message {
 	if ttl > 0 {
 		header().TTL = time.Duration(ttl) * time.Millisecond
 	}
-	if truthy(opts["durable"]) {
+	if jsopt.Truthy(opts["durable"]) {
 		header().Durable = true
 	}
-	if f, ok := number(opts["priority"]); ok {
+	if f, ok := jsopt.GoNumber(opts["priority"]); ok {
 		header().Priority = uint8(f)
 	}
-	if truthy(opts["first_acquirer"]) {
+	if jsopt.Truthy(opts["first_acquirer"]) {
 		header().FirstAcquirer = true
 	}
 	props := func() *amqp.MessageProperties {
@@ -227,7 +193,7 @@ func (o *Options) message(typ protocol.PacketType, data []byte) *amqp.Message {
 		return nil
 	}
 	id := func(v any) any {
-		if f, ok := number(v); ok && f >= 0 && f == math.Trunc(f) {
+		if f, ok := jsopt.GoNumber(v); ok && f >= 0 && f == math.Trunc(f) {
 			return uint64(f)
 		}
 		return fmt.Sprint(v)

@@ -34,9 +34,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/transporters"
-	"github.com/molbridge/molbridge/transporters/internal/jsopt"
 )
 
 // DefaultBrokers is the broker address used when none is given (kafka-node's

@@ -39,9 +39,9 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/transporters"
-	"github.com/molbridge/molbridge/transporters/internal/jsopt"
 )
 
 // Defaults of mqtt.js and of moleculer's MQTT transporter.

@@ -34,9 +34,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/transporters"
-	"github.com/molbridge/molbridge/transporters/internal/jsopt"
 )
 
 // Defaults of ioredis, which JS's transporter uses.

@@ -30,9 +30,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/stan.go"
 
+	"github.com/molbridge/molbridge/internal/jsopt"
 	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/transporters"
-	"github.com/molbridge/molbridge/transporters/internal/jsopt"
 )
 
 // DefaultURL is the URL used when the transporter is asked for by name.

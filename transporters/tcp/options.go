@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/molbridge/molbridge/transporters/internal/jsopt"
+	"github.com/molbridge/molbridge/internal/jsopt"
 )
 
 // Defaults of the JS options.

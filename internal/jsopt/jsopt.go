@@ -1,5 +1,5 @@
-// Package jsopt reads values out of a JS transporter options object, as it
-// arrives in Go: decoded from JSON (numbers are float64) or written by hand
+// Package jsopt reads values out of a JS options object (a transporter's,
+// a strategy's, ...) or a gossip row, as they arrive in Go: decoded from JSON (numbers are float64) or written by hand
 // in Go (ints, bools, strings, nested maps).
 package jsopt
 
@@ -15,6 +15,17 @@ import (
 // Number returns v as a float64: JSON numbers, Go integers and floats, and
 // numeric strings (JS coerces those where it does arithmetic).
 func Number(v any) (float64, bool) {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	return GoNumber(v)
+}
+
+// GoNumber returns v as a float64 when it is a number: a JSON number
+// (float64 or json.Number) or any Go integer or float. Strings are not
+// numbers here.
+func GoNumber(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
@@ -42,9 +53,6 @@ func Number(v any) (float64, bool) {
 		return float64(x), true
 	case json.Number:
 		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(x, 64)
 		return f, err == nil
 	}
 	return 0, false
