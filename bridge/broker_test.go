@@ -16,21 +16,8 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newTestBroker(t *testing.T, bus *memory.Bus, id string, svcs ...Service) *Broker {
 	t.Helper()
-	b, err := New(Options{NodeID: id, Transporter: bus.Transporter(), Logger: quietLogger(),
-		HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range svcs {
-		if err := b.AddService(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop(context.Background()) })
-	return b
+	return startBroker(t, Options{NodeID: id, Transporter: bus.Transporter(),
+		HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second}, nil, svcs...)
 }
 
 type addParams struct{ A, B float64 }

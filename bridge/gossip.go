@@ -88,13 +88,7 @@ func (b *Broker) gossipLoop(ctx context.Context, period time.Duration) {
 			return
 		case <-t.C:
 		}
-		cpu := cpuUsage(ctx)
-		b.reg.mu.Lock()
-		if b.local.CPU == nil || *b.local.CPU != cpu {
-			b.local.CPUSeq++
-		}
-		b.local.CPU = &cpu
-		b.reg.mu.Unlock()
+		b.measureCPU(ctx)
 		b.sendGossipRequest()
 	}
 }

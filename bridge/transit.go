@@ -184,15 +184,22 @@ func (b *Broker) heartbeatLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cpu := cpuUsage(ctx)
-		b.reg.mu.Lock()
-		if b.local.CPU == nil || *b.local.CPU != cpu {
-			b.local.CPUSeq++
-		}
-		b.local.CPU = &cpu
-		b.reg.mu.Unlock()
+		cpu := b.measureCPU(ctx)
 		_ = b.send(protocol.BroadcastTopic(protocol.Heartbeat), &packets.Heartbeat{CPU: cpu})
 	}
+}
+
+// measureCPU records this node's CPU use, counting a change in CPUSeq, and
+// returns it.
+func (b *Broker) measureCPU(ctx context.Context) float64 {
+	cpu := cpuUsage(ctx)
+	b.reg.mu.Lock()
+	if b.local.CPU == nil || *b.local.CPU != cpu {
+		b.local.CPUSeq++
+	}
+	b.local.CPU = &cpu
+	b.reg.mu.Unlock()
+	return cpu
 }
 
 // livenessLoop marks silent nodes offline and forgets long-gone ones.
