@@ -86,24 +86,23 @@ func (b *Broker) OnLocalEvent(pattern string, fn LocalEventFunc) (cancel func())
 // OnLocalEvent listeners and the local services listening to it. It never
 // blocks; callers may hold locks.
 func (b *Broker) notify(event string, payload any) {
-	bus := &b.bus
-	bus.mu.Lock()
-	bus.queue = append(bus.queue, busEvent{name: event, payload: payload, deliver: func() {
+	b.enqueue(busEvent{name: event, payload: payload, deliver: func() {
 		_ = b.broadcastLocalFn(context.Background(), event, payload, EmitOptions{})
 	}})
-	if !bus.running {
-		bus.running = true
-		go b.drainBus()
-	}
-	bus.mu.Unlock()
 }
 
 // publishLocal hands a "$" event that a service broadcast locally to the
 // OnLocalEvent listeners, as JS's broadcastLocal does for its localBus.
 func (b *Broker) publishLocal(event string, payload any) {
+	b.enqueue(busEvent{name: event, payload: payload})
+}
+
+// enqueue queues ev and starts the goroutine that drains the queue when
+// none runs.
+func (b *Broker) enqueue(ev busEvent) {
 	bus := &b.bus
 	bus.mu.Lock()
-	bus.queue = append(bus.queue, busEvent{name: event, payload: payload})
+	bus.queue = append(bus.queue, ev)
 	if !bus.running {
 		bus.running = true
 		go b.drainBus()
