@@ -169,38 +169,19 @@ type ClientInfo struct {
 	LangVersion string `json:"langVersion"`
 }
 
-// ServiceInfo describes one service inside an INFO packet.
+// ServiceInfo describes one service inside an INFO packet. Settings and
+// metadata are open objects kept as the serializer read them (see
+// [Value]); a Go node builds them with [ValueOf].
 type ServiceInfo struct {
 	Name string `json:"name"`
 	// Version is a number, a string, or nil when the service has none.
 	Version  any                   `json:"version,omitempty"`
 	FullName string                `json:"fullName"`
-	Settings map[string]any        `json:"settings"`
-	Metadata map[string]any        `json:"metadata"`
+	Settings Value                 `json:"settings"`
+	Metadata Value                 `json:"metadata"`
 	Actions  map[string]ActionInfo `json:"actions"`
 	Events   map[string]EventInfo  `json:"events"`
 }
-
-// ActionInfo is an action descriptor, kept as the open object JS sends: the
-// fields name and rawName, and whatever else the action's definition holds
-// (params, timeout, visibility, ...).
-type ActionInfo map[string]any
-
-// Name is the action's full name, the one JS registers it under.
-func (a ActionInfo) Name() string { s, _ := a["name"].(string); return s }
-
-// Visibility is the action's visibility, "" when unset.
-func (a ActionInfo) Visibility() string { s, _ := a["visibility"].(string); return s }
-
-// EventInfo is an event descriptor: name (or pattern), optional group and
-// whatever else the event's definition holds.
-type EventInfo map[string]any
-
-// Name is the event name or pattern.
-func (e EventInfo) Name() string { s, _ := e["name"].(string); return s }
-
-// Group is the event's group, "" when the descriptor has none.
-func (e EventInfo) Group() string { s, _ := e["group"].(string); return s }
 
 // Heartbeat is a HEARTBEAT packet: a node is alive and this busy.
 type Heartbeat struct {

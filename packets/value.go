@@ -116,6 +116,60 @@ func (v Value) Interface() (any, error) {
 	return nil, nil
 }
 
+// A FieldFinder is a RawCodec that can find one field of an encoded
+// object without decoding the rest of it. [Value.Field] uses it when the
+// codec has it.
+type FieldFinder interface {
+	// FindField returns the encoded value of the field key of the object
+	// raw holds; ok is false when raw holds no object or the object has no
+	// such field. The result is a slice of raw.
+	FindField(raw []byte, key string) (field []byte, ok bool)
+}
+
+// Field returns the field key of the object v holds, undefined when v holds
+// no object or the object has no such field. Only that field is decoded:
+// the result of a raw v is raw as well.
+func (v Value) Field(key string) Value {
+	switch v.kind {
+	case kindGo:
+		if m, ok := v.goVal.(map[string]any); ok {
+			if f, ok := m[key]; ok {
+				return ValueOf(f)
+			}
+		}
+		return Undefined
+	case kindRaw:
+		if ff, ok := v.codec.(FieldFinder); ok {
+			if f, ok := ff.FindField(v.raw, key); ok {
+				return RawValue(v.codec, f)
+			}
+			return Undefined
+		}
+		x, err := v.Interface()
+		if m, ok := x.(map[string]any); ok && err == nil {
+			if f, ok := m[key]; ok {
+				return ValueOf(f)
+			}
+		}
+	}
+	return Undefined
+}
+
+// Map returns the object v holds as a map: a new one for raw bytes, the
+// map v was made from for a Go map. Null and undefined give nil; anything
+// but an object is an error.
+func (v Value) Map() (map[string]any, error) {
+	x, err := v.Interface()
+	if err != nil || x == nil {
+		return nil, err
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("packets: %s is not an object", v)
+	}
+	return m, nil
+}
+
 // ErrUndefined is returned by Decode for an undefined Value.
 var ErrUndefined = errors.New("packets: value is undefined")
 

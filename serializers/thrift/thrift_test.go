@@ -1,6 +1,7 @@
 package thrift
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -44,6 +45,28 @@ func TestDecodingRules(t *testing.T) {
 	if err != nil || p.(*packets.Discover).Ver != "" || p.(*packets.Discover).Sender != "a" {
 		t.Errorf("skipped field: %+v %v", p, err)
 	}
+	// Whatever a skipped field holds is skipped: here a struct holding a
+	// map of lists, and a set.
+	p, err = s.Unmarshal(protocol.Discover, hexBytes(t, "0c0001 0d0001 0b0f 00000001 00000001 61 08 00000001 00000007 00 0e0009 02 00000002 0100 0b0002 00000001 61 00"))
+	if err != nil || p.(*packets.Discover).Ver != "" || p.(*packets.Discover).Sender != "a" {
+		t.Errorf("skipped containers: %+v %v", p, err)
+	}
+	// Values nested 64 deep in a skipped field are skipped, deeper ones
+	// refused.
+	nested := func(depth int) []byte {
+		return hexBytes(t, strings.Repeat("0c0063", depth)+strings.Repeat("00", depth)+"00")
+	}
+	if _, err := s.Unmarshal(protocol.Request, nested(64)); err != nil {
+		t.Errorf("64 structs deep: %v", err)
+	}
+	if _, err := s.Unmarshal(protocol.Request, nested(65)); err == nil || !strings.Contains(err.Error(), "deep") {
+		t.Errorf("65 structs deep: %v", err)
+	}
+	// Errors say which field.
+	if _, err := s.Unmarshal(protocol.Request, []byte{0x0b, 0, 3, 0, 0, 0, 9, '4', 0}); err == nil ||
+		!strings.HasPrefix(err.Error(), "thrift: decode REQ: field 3: ") {
+		t.Errorf("error without the field: %v", err)
+	}
 	// An INFO without a client (found by fuzzing: the generated getters of
 	// a nil Client panicked).
 	p, err = s.Unmarshal(protocol.Info, []byte{0})
@@ -71,6 +94,31 @@ func TestDecodingRules(t *testing.T) {
 		if _, err := s.Unmarshal(protocol.Request, data); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
+	}
+}
+
+// Params and data are slices of the input, which appending to them does
+// not overwrite.
+func TestValuesReferToInput(t *testing.T) {
+	s := Serializer{}
+	b, err := s.Marshal(&packets.Response{Data: packets.RawValue(packets.JSON, []byte(`[1]`)), Meta: packets.Meta{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Unmarshal(protocol.Response, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := p.(*packets.Response).Data.Raw(packets.JSONFormat)
+	if !ok || string(raw) != "[1]" {
+		t.Fatalf("data %q", raw)
+	}
+	if cap(raw) != len(raw) {
+		t.Errorf("data of capacity %d: appending would overwrite the input", cap(raw))
+	}
+	b[bytes.Index(b, raw)+1] = '2'
+	if string(raw) != "[2]" {
+		t.Errorf("data %q is a copy of the input", raw)
 	}
 }
 
