@@ -26,7 +26,8 @@ type Serializer interface {
 	// Marshal encodes a payload, its envelope (ver, sender) included.
 	Marshal(p packets.Payload) ([]byte, error)
 	// Unmarshal decodes the payload of a packet of type t. It may keep
-	// references into data.
+	// references into data (params, data, the strings of the payload), so
+	// the caller hands data over and never changes it afterwards.
 	Unmarshal(t protocol.PacketType, data []byte) (packets.Payload, error)
 }
 

@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/molbridge/molbridge/packets"
 	"github.com/molbridge/molbridge/protocol"
@@ -108,8 +109,10 @@ func (Serializer) Marshal(p packets.Payload) ([]byte, error) {
 // data.
 func (Serializer) Unmarshal(t protocol.PacketType, data []byte) (packets.Payload, error) {
 	d := decoder{b: data}
-	if (t == protocol.Info || len(data) <= shareLimit) && len(data) > 0 {
-		d.text = string(data)
+	if len(data) > 0 {
+		// strings are slices of data, as params and data are: a decoder
+		// may keep references into the bytes it decodes
+		d.text = unsafe.String(unsafe.SliceData(data), len(data))
 	}
 	var (
 		p   packets.Payload
@@ -467,16 +470,9 @@ type decoder struct {
 	b   []byte
 	pos int
 	err error
-	// text is b as a string when the decoded strings are slices of one
-	// copy of the input, "" when each is copied on its own.
+	// text is b as a string: the decoded strings are slices of it.
 	text string
 }
-
-// shareLimit is the size up to which the strings decoded from a packet
-// share one copy of it (one allocation for all). A larger packet is mostly
-// params or data, which stay in the input; its strings are copied one by
-// one.
-const shareLimit = 2048
 
 func (d *decoder) fail(err error) {
 	if d.err == nil {

@@ -15,32 +15,44 @@ import (
 
 var trueVal, falseVal = true, false
 
-// shareLimit is the size up to which a packet is copied to one string
-// whose slices become the decoded strings (one allocation for all of them).
-// A larger packet is mostly params or data, which stay in the input; its
-// strings are copied one by one instead.
-const shareLimit = 2048
-
-// parser returns a parser over data.
+// parser returns a parser over data. The strings it reads are slices of
+// data, as params and data are: a serializer may keep references into the
+// bytes it decodes, which nobody changes afterwards (serializers.Serializer).
 func parser(data []byte) *jsonlike.Parser {
-	if len(data) <= shareLimit {
-		return jsonlike.NewParser(string(data))
-	}
-	// A view of data, read only during this decode; every string kept from
-	// it is copied (CopyStrings).
-	p := jsonlike.NewParser(unsafe.String(unsafe.SliceData(data), len(data)))
-	p.CopyStrings = true
-	return p
+	return jsonlike.NewParser(unsafe.String(unsafe.SliceData(data), len(data)))
 }
 
-func str(p *jsonlike.Parser, field string) (string, error) { return p.NullableString(field) }
-
-func boolean(p *jsonlike.Parser, field string) (bool, error) {
+// str reads a string or null ("").
+func str(p *jsonlike.Parser, field string) (string, error) {
 	switch p.Peek() {
+	case '"':
+		return p.Str()
+	case 'n':
+		_, err := p.Literal()
+		return "", err
+	}
+	return p.NullableString(field) // the error
+}
+
+// integer reads an integral number or null (0).
+func integer(p *jsonlike.Parser, field string) (int64, error) {
+	if c := p.Peek(); c == '-' || c >= '0' && c <= '9' {
+		n, ok, err := p.Int()
+		if err == nil && !ok {
+			err = jsonlike.FieldError(field, "an integer")
+		}
+		return n, err
+	}
+	return p.NullableInt(field) // null, or the error
+}
+
+// boolean reads a boolean or null (false).
+func boolean(p *jsonlike.Parser, field string) (bool, error) {
+	switch c, err := p.Literal(); c {
 	case 't':
-		return true, p.Skip(1)
+		return true, err
 	case 'f', 'n':
-		return false, p.Skip(1)
+		return false, err
 	}
 	if err := p.Skip(1); err != nil {
 		return false, err
@@ -48,14 +60,15 @@ func boolean(p *jsonlike.Parser, field string) (bool, error) {
 	return false, jsonlike.FieldError(field, "a boolean")
 }
 
+// boolPtr reads a boolean or null (nil).
 func boolPtr(p *jsonlike.Parser, field string) (*bool, error) {
-	switch p.Peek() {
+	switch c, err := p.Literal(); c {
 	case 't':
-		return &trueVal, p.Skip(1)
+		return &trueVal, err
 	case 'f':
-		return &falseVal, p.Skip(1)
+		return &falseVal, err
 	case 'n':
-		return nil, p.Skip(1)
+		return nil, err
 	}
 	if err := p.Skip(1); err != nil {
 		return nil, err
@@ -63,6 +76,46 @@ func boolPtr(p *jsonlike.Parser, field string) (*bool, error) {
 	return nil, jsonlike.FieldError(field, "a boolean or null")
 }
 
+// level reads a level: an integral number that fits an int, or null (0).
+func level(p *jsonlike.Parser) (int, error) {
+	n, err := integer(p, "level")
+	if err == nil && int64(int(n)) != n { // where int has 32 bits
+		err = jsonlike.FieldError("level", "an int")
+	}
+	return int(n), err
+}
+
+// groups reads EVENT's groups, as jsonlike's Strings does, but into a
+// slice of their number: the strings are gathered on the stack first.
+func groups(p *jsonlike.Parser) ([]string, error) {
+	if p.Peek() != '[' {
+		return p.Strings(1, "groups") // null, or the error
+	}
+	var buf [8]string
+	got := buf[:0]
+	err := p.Array(1, func() error {
+		switch p.Peek() {
+		case '"':
+			s, err := p.Str()
+			got = append(got, s)
+			return err
+		case 'n':
+			_, err := p.Null()
+			got = append(got, "")
+			return err
+		}
+		if err := p.Skip(2); err != nil {
+			return err
+		}
+		return jsonlike.FieldError("groups", "an array of strings")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(make([]string, 0, len(got)), got...), nil
+}
+
+// float reads a number or null (0).
 func float(p *jsonlike.Parser, field string) (float64, error) {
 	if null, err := p.Null(); null || err != nil {
 		return 0, err
@@ -89,57 +142,122 @@ func value(p *jsonlike.Parser, data []byte) (packets.Value, error) {
 	return packets.RawValue(jsonlike.Codec, data[start:p.Pos()]), nil
 }
 
+// meta reads meta: an object or null (nil).
 func meta(p *jsonlike.Parser) (packets.Meta, error) {
 	m, err := p.NullableMap(1, "meta")
 	return m, err
 }
 
+// seq reads a stream's sequence number: an integer or null (nil).
 func seq(p *jsonlike.Parser) (*int64, error) {
 	if null, err := p.Null(); null || err != nil {
 		return nil, err
 	}
-	n, err := p.NullableInt("seq")
+	n, err := integer(p, "seq")
 	return &n, err
 }
+
+// The keys of REQ, RES and EVENT, in the order that moleculer and this
+// package's encoder write them.
+const (
+	reqID = iota
+	reqAction
+	reqParams
+	reqMeta
+	reqTimeout
+	reqLevel
+	reqTracing
+	reqParentID
+	reqRequestID
+	reqCaller
+	reqStream
+	reqSeq
+	reqVer
+	reqSender
+)
+
+const (
+	resID = iota
+	resMeta
+	resSuccess
+	resData
+	resError
+	resStream
+	resSeq
+	resVer
+	resSender
+)
+
+const (
+	evID = iota
+	evEvent
+	evData
+	evGroups
+	evBroadcast
+	evMeta
+	evLevel
+	evTracing
+	evParentID
+	evRequestID
+	evCaller
+	evNeedAck
+	evVer
+	evSender
+)
+
+var (
+	requestKeys = jsonlike.NewKeys([]string{
+		reqID: "id", reqAction: "action", reqParams: "params", reqMeta: "meta", reqTimeout: "timeout",
+		reqLevel: "level", reqTracing: "tracing", reqParentID: "parentID", reqRequestID: "requestID",
+		reqCaller: "caller", reqStream: "stream", reqSeq: "seq", reqVer: "ver", reqSender: "sender",
+	})
+	responseKeys = jsonlike.NewKeys([]string{
+		resID: "id", resMeta: "meta", resSuccess: "success", resData: "data", resError: "error",
+		resStream: "stream", resSeq: "seq", resVer: "ver", resSender: "sender",
+	})
+	eventKeys = jsonlike.NewKeys([]string{
+		evID: "id", evEvent: "event", evData: "data", evGroups: "groups", evBroadcast: "broadcast",
+		evMeta: "meta", evLevel: "level", evTracing: "tracing", evParentID: "parentID",
+		evRequestID: "requestID", evCaller: "caller", evNeedAck: "needAck", evVer: "ver", evSender: "sender",
+	})
+)
 
 func unmarshalRequest(data []byte) (*packets.Request, error) {
 	r := new(packets.Request)
 	p := parser(data)
-	err := p.Object(0, func(key string) (err error) {
+	err := p.Fields(0, requestKeys, func(key int) (err error) {
 		switch key {
-		case "id":
+		case reqID:
 			r.ID, err = str(p, "id")
-		case "action":
+		case reqAction:
 			r.Action, err = str(p, "action")
-		case "params":
+		case reqParams:
 			r.Params, err = value(p, data)
-		case "meta":
+		case reqMeta:
 			r.Meta, err = meta(p)
-		case "timeout":
+		case reqTimeout:
 			r.Timeout, err = float(p, "timeout")
-		case "level":
-			var n int64
-			n, err = p.NullableInt("level")
-			r.Level = int(n)
-		case "tracing":
+		case reqLevel:
+			r.Level, err = level(p)
+		case reqTracing:
 			r.Tracing, err = boolPtr(p, "tracing")
-		case "parentID":
+		case reqParentID:
 			var v string
 			v, err = str(p, "parentID")
 			r.ParentID = packets.NullString(v)
-		case "requestID":
+		case reqRequestID:
 			r.RequestID, err = str(p, "requestID")
-		case "caller":
+		case reqCaller:
 			var v string
 			v, err = str(p, "caller")
 			r.Caller = packets.NullString(v)
-		case "stream":
+		case reqStream:
 			r.Stream, err = boolean(p, "stream")
-		case "seq":
+		case reqSeq:
 			r.Seq, err = seq(p)
-		case "ver":
+		case reqVer:
 			r.Ver, err = str(p, "ver")
-		case "sender":
+		case reqSender:
 			r.Sender, err = str(p, "sender")
 		default:
 			err = p.Skip(1)
@@ -155,29 +273,29 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 func unmarshalResponse(data []byte) (*packets.Response, error) {
 	r := new(packets.Response)
 	p := parser(data)
-	err := p.Object(0, func(key string) (err error) {
+	err := p.Fields(0, responseKeys, func(key int) (err error) {
 		switch key {
-		case "id":
+		case resID:
 			r.ID, err = str(p, "id")
-		case "meta":
+		case resMeta:
 			r.Meta, err = meta(p)
-		case "success":
+		case resSuccess:
 			r.Success, err = boolean(p, "success")
-		case "data":
+		case resData:
 			r.Data, err = value(p, data)
-		case "error":
+		case resError:
 			start := p.Pos()
 			if err = p.Skip(1); err == nil && data[start] != 'n' {
 				r.Error = new(packets.ErrorPayload)
 				err = json.Unmarshal(data[start:p.Pos()], r.Error)
 			}
-		case "stream":
+		case resStream:
 			r.Stream, err = boolPtr(p, "stream")
-		case "seq":
+		case resSeq:
 			r.Seq, err = seq(p)
-		case "ver":
+		case resVer:
 			r.Ver, err = str(p, "ver")
-		case "sender":
+		case resSender:
 			r.Sender, err = str(p, "sender")
 		default:
 			err = p.Skip(1)
@@ -193,41 +311,39 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 func unmarshalEvent(data []byte) (*packets.Event, error) {
 	e := new(packets.Event)
 	p := parser(data)
-	err := p.Object(0, func(key string) (err error) {
+	err := p.Fields(0, eventKeys, func(key int) (err error) {
 		switch key {
-		case "id":
+		case evID:
 			e.ID, err = str(p, "id")
-		case "event":
+		case evEvent:
 			e.Event, err = str(p, "event")
-		case "data":
+		case evData:
 			e.Data, err = value(p, data)
-		case "groups":
-			e.Groups, err = p.Strings(1, "groups")
-		case "broadcast":
+		case evGroups:
+			e.Groups, err = groups(p)
+		case evBroadcast:
 			e.Broadcast, err = boolean(p, "broadcast")
-		case "meta":
+		case evMeta:
 			e.Meta, err = meta(p)
-		case "level":
-			var n int64
-			n, err = p.NullableInt("level")
-			e.Level = int(n)
-		case "tracing":
+		case evLevel:
+			e.Level, err = level(p)
+		case evTracing:
 			e.Tracing, err = boolPtr(p, "tracing")
-		case "parentID":
+		case evParentID:
 			var v string
 			v, err = str(p, "parentID")
 			e.ParentID = packets.NullString(v)
-		case "requestID":
+		case evRequestID:
 			e.RequestID, err = str(p, "requestID")
-		case "caller":
+		case evCaller:
 			var v string
 			v, err = str(p, "caller")
 			e.Caller = packets.NullString(v)
-		case "needAck":
+		case evNeedAck:
 			e.NeedAck, err = boolPtr(p, "needAck")
-		case "ver":
+		case evVer:
 			e.Ver, err = str(p, "ver")
-		case "sender":
+		case evSender:
 			e.Sender, err = str(p, "sender")
 		default:
 			err = p.Skip(1)
@@ -240,10 +356,8 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 	return e, err
 }
 
-// unmarshalInfo reads INFO. Everything in it is kept, so the whole packet
-// becomes one string.
+// unmarshalInfo reads INFO, its strings and encoded parts slices of data.
 func unmarshalInfo(data []byte) (*packets.Info, error) {
 	info := new(packets.Info)
-	p := jsonlike.NewParser(string(data))
-	return info, p.Info(info)
+	return info, parser(data).Info(info)
 }

@@ -1,12 +1,14 @@
 package json
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
 
 	"github.com/molbridge/molbridge/packets"
 	"github.com/molbridge/molbridge/protocol"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 var decodeCases = []struct {
@@ -22,13 +24,28 @@ var decodeCases = []struct {
 	{protocol.Response, `{"id":"s","meta":{},"success":true,"data":{"type":"Buffer","data":[1]},"stream":true,"seq":0,"ver":"4","sender":"b"}`},
 	{protocol.Event, `{"id":"9f","event":"user.created","data":{"id":1},"groups":["math","other"],"broadcast":false,"meta":{},"level":1,"tracing":null,"parentID":null,"requestID":"29","caller":null,"needAck":null,"ver":"4","sender":"node-a"}`},
 	{protocol.Event, `{"id":"9f","event":"e","broadcast":true,"groups":null,"ver":"4","sender":"a"}`},
+	// keys out of order, repeated, unknown, escaped, spaced, or near the end
+	{protocol.Request, `{"sender":"n","ver":"4","id":"x","action":"a","id":"y","x":[{}],"\u0061ction":"b","seq":1}`},
+	{protocol.Request, `{ "id" :"x", "action": "a" ,"params" : {} }`},
+	{protocol.Request, `{"id":null,"level":null,"seq":null,"caller":null,"timeout":-0.5,"level":-3,"seq":-0}`},
+	{protocol.Request, `{"level":123456,"seq":123456789012345,"timeout":1e3}`},
+	{protocol.Request, `{"seq":1234567890123456,"timeout":123456789012345678}`},
+	{protocol.Response, `{"seq":2,"id":"a"}`},
+	{protocol.Response, `{"id":"a","data":[1],"data":null,"ver":"4"}`},
+	{protocol.Event, `{"groups":["a",null],"groups":[],"id":"1"}`},
+	{protocol.Event, `{"id":"1","groups":["1","2","3","4","5","6","7","8","9"]}`},
+	{protocol.Event, `{"id":"\u00e9\ud83d\ude00","event":"\"q\"","sender":"\ud83d"}`},
 }
 
 var malformed = []string{
 	``, `{`, `}`, `[]`, `"x"`, `{"id":}`, `{"id":"x",}`, `{"id":"x"}x`, `{"id":"\x01"}`, `{"id":"\q"}`,
 	`{"id":"\u12"}`, `{"level":"x"}`, `{"level":1.5}`, `{"params":01}`, `{"params":-}`, `{"params":1.}`,
 	`{"params":1e}`, `{"params":tru}`, `{"params":[1,]}`, `{"params":{"a"}}`, `{"meta":[]}`, `{"stream":1}`,
-	`{"id":1}`, `{"tracing":"yes"}`,
+	`{"id":1}`, `{"tracing":"yes"}`, `{"groups":[1]}`, `{"groups":{}}`, `{"groups":["a",]}`, `{"id":"x","ver":"4"`,
+	`{"id":"x","ver":}`, `{"id" "x"}`, `{"id":"x" "ver":"4"}`, `{"sender":"node-a"]`, `{"sender":"a"}}`,
+	`{"id":nul}`, `{"caller":nulll}`, `{"caller":n}`, `{"level":-}`, `{"level":-x}`, `{"seq":01}`, `{"level":1e400}`,
+	`{"level":nul}`, `{"seq":[]}`, `{"level":true}`, `{"level":12345678901234567890}`,
+	`{"level":123456789012345}`, // too large for a 32-bit int
 }
 
 // The hand-written decoder must agree with encoding/json.
@@ -55,6 +72,48 @@ func TestFastDecodersMatchEncodingJSON(t *testing.T) {
 					t.Errorf("%s %q accepted, encoding/json refuses it: %v", typ, in, errSlow)
 				}
 			}
+		}
+	}
+}
+
+// The decoders list each packet's keys in the order the encoder (and JS)
+// writes them, which Fields reads fastest.
+func TestKeysInEncoderOrder(t *testing.T) {
+	yes, seq := true, int64(3)
+	for _, tc := range []struct {
+		p    packets.Payload
+		keys *jsonlike.Keys
+	}{
+		{&packets.Request{ID: "1", Params: packets.ValueOf(1), Tracing: &yes, Seq: &seq}, requestKeys},
+		{&packets.Response{ID: "1", Data: packets.ValueOf(1), Error: &packets.ErrorPayload{Name: "E"}, Stream: &yes, Seq: &seq}, responseKeys},
+		{&packets.Event{ID: "1", Data: packets.ValueOf(1), Groups: []string{"g"}, NeedAck: &yes}, eventKeys},
+	} {
+		b, err := Serializer{}.Marshal(tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if _, err := dec.Token(); err != nil {
+			t.Fatal(err)
+		}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, key.(string))
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var want []string
+		for i := range tc.keys.Len() {
+			want = append(want, tc.keys.Name(i))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the encoder writes %q, the decoder expects %q", tc.p.Type(), got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package protobuf
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -256,12 +257,6 @@ func marshalInfo(p *packets.Info) ([]byte, error) {
 
 // ---------------------------------------------------------------- decoding
 
-// shareLimit is the size up to which the strings decoded from a message
-// are slices of one copy of it (one allocation for all of them). A larger
-// message is mostly params or data, which stay in the input; its strings
-// are copied one by one.
-const shareLimit = 2048
-
 // reader reads the fields of one message.
 type reader struct {
 	b    []byte // the message
@@ -274,10 +269,13 @@ type reader struct {
 	u   uint64 // a varint or fixed64 field's value
 }
 
-func newReader(b []byte, share bool) reader {
+// newReader returns a reader of b whose strings are slices of b itself, as
+// params and data are: a decoder may keep references into the bytes it
+// decodes, which nobody changes afterwards (serializers.Serializer).
+func newReader(b []byte) reader {
 	r := reader{b: b}
-	if share && len(b) > 0 {
-		r.text = string(b)
+	if len(b) > 0 {
+		r.text = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	return r
 }
@@ -354,7 +352,7 @@ func (r *reader) is(typ protowire.Type) bool { return r.typ == typ }
 
 func unmarshalRequest(data []byte) (*packets.Request, error) {
 	p := new(packets.Request)
-	r := newReader(data, len(data) <= shareLimit)
+	r := newReader(data)
 	var (
 		params    []byte
 		paramsTyp int32
@@ -414,7 +412,7 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 
 func unmarshalResponse(data []byte) (*packets.Response, error) {
 	p := new(packets.Response)
-	r := newReader(data, len(data) <= shareLimit)
+	r := newReader(data)
 	var (
 		d       []byte
 		dataTyp int32
@@ -468,7 +466,7 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 
 func unmarshalEvent(data []byte) (*packets.Event, error) {
 	p := new(packets.Event)
-	r := newReader(data, len(data) <= shareLimit)
+	r := newReader(data)
 	var (
 		d       []byte
 		dataTyp int32
@@ -533,7 +531,7 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 // one string.
 func unmarshalInfo(data []byte) (*packets.Info, error) {
 	p := &packets.Info{IPList: []string{}}
-	r := newReader(data, true)
+	r := newReader(data)
 	var services, config, metadata string
 	for {
 		ok, err := r.next()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/molbridge/molbridge/packets"
@@ -133,12 +134,37 @@ func checkDecode(t *testing.T, typ protocol.PacketType, data []byte) {
 	t.Helper()
 	got, err := Serializer{}.Unmarshal(typ, data)
 	want, errWant := generatedUnmarshal(typ, data)
+	if err == nil && errWant != nil && numberOutOfRange(data) {
+		// Go's generated code refuses field numbers above 2^29-1;
+		// protobufjs, and so codec.go, skips them as unknown fields.
+		return
+	}
 	if (err == nil) != (errWant == nil) {
 		t.Fatalf("%s %x: error %v, generated code %v", typ, data, err, errWant)
 	}
 	if err == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s %x: decoded\n%#v\ngenerated code\n%#v", typ, data, got, want)
 	}
+}
+
+// numberOutOfRange reports whether a top-level field of the message has a
+// number above protowire.MaxValidNumber.
+func numberOutOfRange(b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		if num > protowire.MaxValidNumber {
+			return true
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return false
 }
 
 func FuzzCodecMatchesGenerated(f *testing.F) {

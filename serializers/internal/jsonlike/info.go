@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/molbridge/molbridge/packets"
 )
@@ -121,9 +122,9 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 		case "version":
 			s.Version, err = p.Value(depth + 1)
 		case "settings":
-			s.Settings, err = p.NullableMap(depth+1, "settings")
+			s.Settings, err = p.rawObject(depth+1, "settings")
 		case "metadata":
-			s.Metadata, err = p.NullableMap(depth+1, "metadata")
+			s.Metadata, err = p.rawObject(depth+1, "metadata")
 		case "actions":
 			s.Actions = nil
 			if null, err := p.Null(); null || err != nil {
@@ -137,8 +138,8 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 			}
 			s.Actions = make(map[string]packets.ActionInfo, 8)
 			err = p.Object(depth+1, func(name string) error {
-				m, err := p.descriptor(depth+2, "actions", name)
-				s.Actions[name] = m
+				a, err := p.actionInfo(depth+2, name)
+				s.Actions[name] = a
 				return err
 			})
 		case "events":
@@ -154,8 +155,8 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 			}
 			s.Events = make(map[string]packets.EventInfo)
 			err = p.Object(depth+1, func(name string) error {
-				m, err := p.descriptor(depth+2, "events", name)
-				s.Events[name] = m
+				e, err := p.eventInfo(depth+2, name)
+				s.Events[name] = e
 				return err
 			})
 		default:
@@ -165,18 +166,79 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 	})
 }
 
-// descriptor reads an action or event descriptor: an object or null.
-func (p *Parser) descriptor(depth int, kind, name string) (map[string]any, error) {
+// rawObject reads an object, kept as JSON text, or null.
+func (p *Parser) rawObject(depth int, field string) (packets.Value, error) {
 	switch p.Peek() {
 	case '{':
-		return p.Map(depth)
+		start := p.pos
+		if err := p.Skip(depth); err != nil {
+			return packets.Value{}, err
+		}
+		return packets.RawValue(Codec, p.rawSince(start)), nil
 	case 'n':
-		return nil, p.literal("null")
+		return packets.Null, p.literal("null")
 	}
 	if err := p.Skip(depth); err != nil {
-		return nil, err
+		return packets.Value{}, err
 	}
-	return nil, FieldError(kind+"."+name, "an object")
+	return packets.Value{}, FieldError(field, "an object")
+}
+
+// rawSince returns the text from start to the current offset as bytes that
+// share the text's memory. Nothing writes them: a packets.Value never
+// changes its raw bytes.
+func (p *Parser) rawSince(start int) []byte {
+	s := p.s[start:p.pos]
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// actionInfo reads an action descriptor, an object or null. The object is
+// kept as JSON text; only the fields the registry needs are read out.
+func (p *Parser) actionInfo(depth int, name string) (packets.ActionInfo, error) {
+	var f [3]string
+	obj, err := p.descriptor(depth, "actions", name, &[3]string{"name", "rawName", "visibility"}, &f)
+	return packets.DecodedActionInfo(obj, f[0], f[1], f[2]), err
+}
+
+// eventInfo reads an event descriptor as actionInfo reads an action's.
+func (p *Parser) eventInfo(depth int, name string) (packets.EventInfo, error) {
+	var f [3]string
+	obj, err := p.descriptor(depth, "events", name, &[3]string{"name", "group"}, &f)
+	return packets.DecodedEventInfo(obj, f[0], f[1]), err
+}
+
+// descriptor reads a descriptor, an object or null, and returns it as JSON
+// text. The string values of the fields named in keys are stored in the
+// same places of vals; values of other types read as "".
+func (p *Parser) descriptor(depth int, kind, name string, keys, vals *[3]string) (packets.Value, error) {
+	switch p.Peek() {
+	case '{':
+		start := p.pos
+		err := p.Object(depth, func(key string) error {
+			for i, k := range keys {
+				if k == key && k != "" {
+					if p.Peek() == '"' {
+						var err error
+						vals[i], err = p.Str()
+						return err
+					}
+					vals[i] = "" // a later duplicate wins, as in JSON.parse
+					break
+				}
+			}
+			return p.Skip(depth + 1)
+		})
+		if err != nil {
+			return packets.Value{}, err
+		}
+		return packets.RawValue(Codec, p.rawSince(start)), nil
+	case 'n':
+		return packets.Null, p.literal("null")
+	}
+	if err := p.Skip(depth); err != nil {
+		return packets.Value{}, err
+	}
+	return packets.Value{}, FieldError(kind+"."+name, "an object")
 }
 
 // ParseServices reads INFO's services from JSON text: null gives nil.
@@ -227,11 +289,11 @@ func (w *Writer) service(s *packets.ServiceInfo) error {
 	w.B = append(w.B, `,"fullName":`...)
 	w.B = AppendString(w.B, s.FullName)
 	w.B = append(w.B, `,"settings":`...)
-	if err := w.Object(s.Settings); err != nil {
+	if err := w.Value(s.Settings); err != nil {
 		return err
 	}
 	w.B = append(w.B, `,"metadata":`...)
-	if err := w.Object(s.Metadata); err != nil {
+	if err := w.Value(s.Metadata); err != nil {
 		return err
 	}
 	w.B = append(w.B, `,"actions":`...)
@@ -246,44 +308,68 @@ func (w *Writer) service(s *packets.ServiceInfo) error {
 	return nil
 }
 
+// Descriptor is what action and event descriptors have in common for a
+// writer: the descriptor object, and for a local one the same as a
+// packets.Object.
+type Descriptor interface {
+	Object() packets.Value
+	Fields() packets.Object
+}
+
 // descriptors writes a map of action or event descriptors, keys sorted.
-func descriptors[D ~map[string]any](w *Writer, m map[string]D) error {
+func descriptors[D Descriptor](w *Writer, m map[string]D) error {
 	if m == nil {
 		w.B = append(w.B, "null"...)
 		return nil
 	}
-	if len(m) > SmallMap {
-		keys := slices.Sorted(maps.Keys(m))
-		w.B = append(w.B, '{')
-		for i, k := range keys {
-			if i > 0 {
-				w.B = append(w.B, ',')
-			}
-			w.B = AppendString(w.B, k)
-			w.B = append(w.B, ':')
-			if err := w.Object(m[k]); err != nil {
-				return err
-			}
-		}
-		w.B = append(w.B, '}')
-		return nil
-	}
-	var s Sorted[D]
-	s.Collect(m)
 	w.B = append(w.B, '{')
-	for i := range s.N {
+	var err error
+	EachSorted(m, func(i int, k string, d D) bool {
 		if i > 0 {
 			w.B = append(w.B, ',')
 		}
-		k, v := s.Entry(i)
 		w.B = AppendString(w.B, k)
 		w.B = append(w.B, ':')
-		if err := w.Object(v); err != nil {
-			return err
+		if o := d.Fields(); o != nil {
+			err = w.SortedObject(o)
+		} else {
+			err = w.Value(d.Object())
+		}
+		return err == nil
+	})
+	w.B = append(w.B, '}')
+	return err
+}
+
+// EachSorted calls f with the entries of m in key order, with their index,
+// until f returns false. The keys of a small map are sorted in an array on
+// the stack, and the values looked up one by one: descriptors are large
+// values, which copying would cost more than the lookups.
+func EachSorted[V any](m map[string]V, f func(i int, k string, v V) bool) {
+	if len(m) > SmallMap {
+		for i, k := range slices.Sorted(maps.Keys(m)) {
+			if !f(i, k, m[k]) {
+				return
+			}
+		}
+		return
+	}
+	var keys [SmallMap]string
+	n := 0
+	for k := range m {
+		keys[n] = k
+		n++
+	}
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
 		}
 	}
-	w.B = append(w.B, '}')
-	return nil
+	for i, k := range keys[:n] {
+		if !f(i, k, m[k]) {
+			return
+		}
+	}
 }
 
 // Info reads an INFO packet's JSON object.

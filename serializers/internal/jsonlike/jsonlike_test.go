@@ -152,16 +152,24 @@ func TestInfo(t *testing.T) {
 	if err := NewParser(info).Info(&got); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %#v\nwant %#v", got, want)
+	// Descriptors, settings and metadata stay JSON text: compare values.
+	if g, w := canonical(t, &got), canonical(t, &want); g != w {
+		t.Errorf("got  %s\nwant %s", g, w)
+	}
+	a := got.Services[0].Actions["v2.posts.get"]
+	e := got.Services[0].Events["user.removed"]
+	if a.Name() != "v2.posts.get" || a.RawName() != "get" || e.Name() != "user.removed" || e.Group() != "posts" {
+		t.Errorf("descriptor fields: %q %q %q %q", a.Name(), a.RawName(), e.Name(), e.Group())
+	}
+	if p := a.Field("params"); p.String() != `{"id":"string"}` {
+		t.Errorf("params field: %s", p)
 	}
 	enc, err := AppendInfo(nil, &got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	std, _ := json.Marshal(&want)
-	if string(enc) != string(std) {
-		t.Errorf("wrote %s\nencoding/json %s", enc, std)
+	if c, w := canonical(t, json.RawMessage(enc)), canonical(t, &want); c != w {
+		t.Errorf("wrote %s\nencoding/json %s", c, w)
 	}
 	for _, bad := range []string{
 		`{"services":{}}`, `{"services":[1]}`, `{"services":[{"actions":[]}]}`, `{"services":[{"actions":{"a":1}}]}`,
@@ -224,5 +232,40 @@ func TestCodec(t *testing.T) {
 	}
 	if b, ok := packets.RawValue(Codec, raw).Raw(packets.JSONFormat); !ok || string(b) != string(raw) {
 		t.Error("raw JSON does not pass through")
+	}
+}
+
+// canonical is v in JSON with every object's keys sorted.
+func canonical(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x any
+	if err := json.Unmarshal(b, &x); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(x)
+	return string(b)
+}
+
+// FindField finds one field of a JSON object as a slice of it.
+func TestFindField(t *testing.T) {
+	ff := Codec.(packets.FieldFinder)
+	for _, tc := range []struct{ raw, key, want string }{
+		{`{"a":1,"b":{"c":[2]}}`, "b", `{"c":[2]}`},
+		{` { "a" : "x" } `, "a", `"x"`},
+		{`{"a":1,"a":2}`, "a", `2`},
+		{`{"\u0061":3}`, "a", `3`},
+		{`{"a":1}`, "b", ""},
+		{`[1]`, "a", ""},
+		{`{"a":1`, "a", ""},
+		{`{"a":tru}`, "a", ""},
+	} {
+		got, ok := ff.FindField([]byte(tc.raw), tc.key)
+		if string(got) != tc.want || ok != (tc.want != "") {
+			t.Errorf("FindField(%s, %q) = %s %v, want %s", tc.raw, tc.key, got, ok, tc.want)
+		}
 	}
 }

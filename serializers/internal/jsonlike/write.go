@@ -53,10 +53,12 @@ func (w *Writer) Any(v any) error {
 		w.B = strconv.AppendInt(w.B, int64(x), 10)
 	case map[string]any:
 		return w.Object(x)
+	case packets.Object:
+		return w.SortedObject(x)
 	case packets.ActionInfo:
-		return w.Object(x)
+		return w.Value(x.Object())
 	case packets.EventInfo:
-		return w.Object(x)
+		return w.Value(x.Object())
 	case []any:
 		w.B = append(w.B, '[')
 		for i, e := range x {
@@ -106,6 +108,23 @@ func (w *Writer) Value(v packets.Value) error {
 		return err
 	}
 	return w.Any(x)
+}
+
+// SortedObject writes o's fields in their order.
+func (w *Writer) SortedObject(o packets.Object) error {
+	w.B = append(w.B, '{')
+	for i := range o {
+		if i > 0 {
+			w.B = append(w.B, ',')
+		}
+		w.B = AppendString(w.B, o[i].Key)
+		w.B = append(w.B, ':')
+		if err := w.Any(o[i].Value); err != nil {
+			return err
+		}
+	}
+	w.B = append(w.B, '}')
+	return nil
 }
 
 // Object writes m with its keys sorted; nil is null.

@@ -48,9 +48,7 @@ func (c Codec) DecodeValue(raw []byte, into any) error {
 
 func (c Codec) decodeTree(raw []byte) (any, error) {
 	r := reader{f: c.f, d: raw}
-	if len(raw) <= shareLimit {
-		r.shareText()
-	}
+	r.shareText()
 	v, err := r.value(0, true)
 	if err != nil {
 		return nil, err

@@ -458,3 +458,27 @@ func TestJSNumberString(t *testing.T) {
 		}
 	}
 }
+
+// Keys too long for their length to be in their head byte take the other
+// path of the key readers: a field name, a meta key, a key of skipped
+// params.
+func TestLongKeys(t *testing.T) {
+	long := strings.Repeat("k", 40)
+	for _, f := range formats {
+		b, err := EncodeValue(f, map[string]any{
+			"id": "1", "meta": map[string]any{long: "v"}, "params": map[string]any{long: 1.0}, long: "unknown field",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Unmarshal(f, protocol.Request, b)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		req := p.(*packets.Request)
+		var params map[string]any
+		if err := req.Params.Decode(&params); err != nil || req.ID != "1" || req.Meta[long] != "v" || params[long] != 1.0 {
+			t.Errorf("%s: %+v, params %v (%v)", f.Name(), req, params, err)
+		}
+	}
+}

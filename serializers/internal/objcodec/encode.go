@@ -22,7 +22,22 @@ var (
 	valueType         = reflect.TypeFor[packets.Value]()
 	bufferType        = reflect.TypeFor[packets.Buffer]()
 	nullStringType    = reflect.TypeFor[packets.NullString]()
+	actionInfoType    = reflect.TypeFor[packets.ActionInfo]()
+	eventInfoType     = reflect.TypeFor[packets.EventInfo]()
 )
+
+// descriptor writes an action or event descriptor: the Object of a local
+// one, the object of a decoded one, null when it has none.
+func (w *writer) descriptor(obj packets.Value, fields packets.Object, depth int) error {
+	if fields != nil {
+		return w.object(fields, depth)
+	}
+	if obj.IsUndefined() {
+		w.null()
+		return nil
+	}
+	return w.value(obj, depth)
+}
 
 // goValue writes a Go value.
 func (w *writer) goValue(v any, depth int) error {
@@ -63,6 +78,8 @@ func (w *writer) goValue(v any, depth int) error {
 		w.bin(x)
 	case map[string]any:
 		return w.mapAny(x, depth)
+	case packets.Object:
+		return w.object(x, depth)
 	case []any:
 		if x == nil {
 			w.null()
@@ -127,6 +144,21 @@ func (w *writer) goValue(v any, depth int) error {
 }
 
 var errTooDeep = fmt.Errorf("value nested more than %d levels deep (a cycle?)", maxDepth)
+
+// object writes an Object, its fields in order.
+func (w *writer) object(o packets.Object, depth int) error {
+	if depth >= maxDepth {
+		return errTooDeep
+	}
+	w.mapHeader(len(o))
+	for i := range o {
+		w.str(o[i].Key)
+		if err := w.goValue(o[i].Value, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (w *writer) mapAny(m map[string]any, depth int) error {
 	if m == nil {
@@ -230,16 +262,18 @@ func (w *writer) reflectValue(v reflect.Value, depth int) error {
 	switch t {
 	case timeType, valueType, bufferType, nullStringType:
 		return w.goValue(v.Interface(), depth)
+	case actionInfoType:
+		a := v.Interface().(packets.ActionInfo)
+		return w.descriptor(a.Object(), a.Fields(), depth)
+	case eventInfoType:
+		e := v.Interface().(packets.EventInfo)
+		return w.descriptor(e.Object(), e.Fields(), depth)
 	}
 	if k := t.Kind(); (k == reflect.Map || k == reflect.Slice) && v.CanInterface() {
 		// The JSON-like containers of payloads (settings, metadata, action
 		// descriptors) have fast paths.
 		switch x := v.Interface().(type) {
 		case map[string]any:
-			return w.mapAny(x, depth)
-		case packets.ActionInfo:
-			return w.mapAny(x, depth)
-		case packets.EventInfo:
 			return w.mapAny(x, depth)
 		case []any, []string, map[string]string, []byte:
 			return w.goValue(x, depth)

@@ -2,7 +2,6 @@ package objcodec
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/molbridge/molbridge/packets"
@@ -74,11 +73,11 @@ func (w *writer) service(s *packets.ServiceInfo) error {
 	w.str("fullName")
 	w.str(s.FullName)
 	w.str("settings")
-	if err := w.mapAny(s.Settings, 2); err != nil {
+	if err := w.value(s.Settings, 2); err != nil {
 		return err
 	}
 	w.str("metadata")
-	if err := w.mapAny(s.Metadata, 2); err != nil {
+	if err := w.value(s.Metadata, 2); err != nil {
 		return err
 	}
 	w.str("actions")
@@ -90,31 +89,19 @@ func (w *writer) service(s *packets.ServiceInfo) error {
 }
 
 // descriptors writes a map of action or event descriptors, keys sorted.
-func descriptors[D ~map[string]any](w *writer, m map[string]D) error {
+func descriptors[D jsonlike.Descriptor](w *writer, m map[string]D) error {
 	if m == nil {
 		w.null()
 		return nil
 	}
 	w.mapHeader(len(m))
-	if len(m) <= jsonlike.SmallMap {
-		var s jsonlike.Sorted[D]
-		s.Collect(m)
-		for i := range s.N {
-			k, v := s.Entry(i)
-			w.str(k)
-			if err := w.mapAny(v, 3); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	var err error
+	jsonlike.EachSorted(m, func(_ int, k string, d D) bool {
 		w.str(k)
-		if err := w.mapAny(m[k], 3); err != nil {
-			return err
-		}
-	}
-	return nil
+		err = w.descriptor(d.Object(), d.Fields(), 3)
+		return err == nil
+	})
+	return err
 }
 
 func (r *reader) info() (*packets.Info, error) {
@@ -255,13 +242,13 @@ func (r *reader) service(s *packets.ServiceInfo) error {
 				s.Version = v
 			}
 		case "settings":
-			s.Settings, err = r.objectField("settings", 3)
+			s.Settings, err = r.rawObject("settings")
 		case "metadata":
-			s.Metadata, err = r.objectField("metadata", 3)
+			s.Metadata, err = r.rawObject("metadata")
 		case "actions":
-			s.Actions, err = readDescriptors[packets.ActionInfo](r, "actions")
+			s.Actions, err = readDescriptors(r, "actions", r.actionInfo)
 		case "events":
-			s.Events, err = readDescriptors[packets.EventInfo](r, "events")
+			s.Events, err = readDescriptors(r, "events", r.eventInfo)
 		default:
 			err = r.skip()
 		}
@@ -272,9 +259,31 @@ func (r *reader) service(s *packets.ServiceInfo) error {
 	return nil
 }
 
-// descriptors reads a map of action or event descriptors, maps or null;
-// an undefined descriptor is left out, as a generic map leaves it out.
-func readDescriptors[D ~map[string]any](r *reader, field string) (map[string]D, error) {
+// rawObject reads a map, kept in its encoded form, or null or undefined.
+func (r *reader) rawObject(field string) (packets.Value, error) {
+	start := r.p
+	it, err := r.next()
+	if err != nil {
+		return packets.Undefined, err
+	}
+	switch it.k {
+	case kNull:
+		return packets.Null, nil
+	case kUndefined:
+		return packets.Undefined, nil
+	case kMap:
+		if _, err := r.finish(it, 3, false); err != nil {
+			return packets.Undefined, err
+		}
+		return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
+	}
+	return packets.Undefined, fieldError(field, "a map")
+}
+
+// readDescriptors reads a map of action or event descriptors, maps or
+// null, each through read; an undefined descriptor is left out, as a
+// generic map leaves it out.
+func readDescriptors[D any](r *reader, field string, read func(kind, name string) (D, bool, error)) (map[string]D, error) {
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -292,24 +301,85 @@ func readDescriptors[D ~map[string]any](r *reader, field string) (map[string]D, 
 		if err != nil {
 			return nil, err
 		}
-		d, err := r.next()
+		d, defined, err := read(field, key)
 		if err != nil {
 			return nil, err
 		}
-		switch d.k {
-		case kUndefined:
+		if defined {
+			out[key] = d
+		} else {
 			delete(out, key)
-		case kNull:
-			out[key] = nil
-		case kMap:
-			v, err := r.finish(d, 4, true)
-			if err != nil {
-				return nil, err
-			}
-			out[key] = D(v.(map[string]any))
-		default:
-			return nil, fieldError(field+"."+key, "a map")
 		}
 	}
 	return out, nil
+}
+
+// actionInfo reads an action descriptor, a map or null, kept in its
+// encoded form; only the fields the registry needs are read out. defined
+// is false for undefined.
+func (r *reader) actionInfo(kind, name string) (a packets.ActionInfo, defined bool, err error) {
+	var f [3]string
+	obj, err := r.descriptor(kind, name, &[3]string{"name", "rawName", "visibility"}, &f)
+	return packets.DecodedActionInfo(obj, f[0], f[1], f[2]), !obj.IsUndefined(), err
+}
+
+// eventInfo reads an event descriptor as actionInfo reads an action's.
+func (r *reader) eventInfo(kind, name string) (e packets.EventInfo, defined bool, err error) {
+	var f [3]string
+	obj, err := r.descriptor(kind, name, &[3]string{"name", "group"}, &f)
+	return packets.DecodedEventInfo(obj, f[0], f[1]), !obj.IsUndefined(), err
+}
+
+// descriptor reads a descriptor, a map, null or undefined, and returns it
+// in its encoded form. The string values of the fields named in keys are
+// stored in the same places of vals; values of other types read as "".
+func (r *reader) descriptor(kind, name string, keys, vals *[3]string) (packets.Value, error) {
+	start := r.p
+	it, err := r.next()
+	if err != nil {
+		return packets.Undefined, err
+	}
+	switch it.k {
+	case kNull:
+		return packets.Null, nil
+	case kUndefined:
+		return packets.Undefined, nil
+	case kMap:
+	default:
+		return packets.Undefined, fieldError(kind+"."+name, "a map")
+	}
+	for n := it.l; r.more(&n); {
+		key, err := r.key()
+		if err != nil {
+			return packets.Undefined, err
+		}
+		i := slices.Index(keys[:], key)
+		if key == "" || i < 0 {
+			if err := r.skip(); err != nil {
+				return packets.Undefined, err
+			}
+			continue
+		}
+		// a later duplicate wins, as in a JS object
+		if vals[i], err = r.optString(); err != nil {
+			return packets.Undefined, err
+		}
+	}
+	return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
+}
+
+// optString reads a string; any other value is skipped and reads as "".
+func (r *reader) optString() (string, error) {
+	if r.peek().kind == hString {
+		return r.str("")
+	}
+	it, err := r.next()
+	if err != nil {
+		return "", err
+	}
+	if it.k == kString {
+		return r.string(it.s), nil
+	}
+	_, err = r.finish(it, 5, false)
+	return "", err
 }

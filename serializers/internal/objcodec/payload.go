@@ -53,36 +53,36 @@ func (w *writer) request(p *packets.Request) error {
 		n++
 	}
 	w.mapHeader(n)
-	w.str("id")
+	w.key("id")
 	w.str(p.ID)
-	w.str("action")
+	w.key("action")
 	w.str(p.Action)
 	if hasParams {
-		w.str("params")
+		w.key("params")
 		if err := w.value(p.Params, 0); err != nil {
 			return fmt.Errorf("params: %w", err)
 		}
 	}
-	w.str("meta")
+	w.key("meta")
 	if err := w.mapAny(p.Meta, 0); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
-	w.str("timeout")
+	w.key("timeout")
 	w.number(p.Timeout)
-	w.str("level")
+	w.key("level")
 	w.int(int64(p.Level))
-	w.str("tracing")
+	w.key("tracing")
 	w.boolPtr(p.Tracing)
-	w.str("parentID")
+	w.key("parentID")
 	w.nullString(p.ParentID)
-	w.str("requestID")
+	w.key("requestID")
 	w.str(p.RequestID)
-	w.str("caller")
+	w.key("caller")
 	w.nullString(p.Caller)
-	w.str("stream")
+	w.key("stream")
 	w.boolean(p.Stream)
 	if p.Seq != nil {
-		w.str("seq")
+		w.key("seq")
 		w.int(*p.Seq)
 	}
 	w.envelope(&p.Envelope)
@@ -98,32 +98,32 @@ func (w *writer) response(p *packets.Response) error {
 		}
 	}
 	w.mapHeader(n)
-	w.str("id")
+	w.key("id")
 	w.str(p.ID)
-	w.str("meta")
+	w.key("meta")
 	if err := w.mapAny(p.Meta, 0); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
-	w.str("success")
+	w.key("success")
 	w.boolean(p.Success)
 	if hasData {
-		w.str("data")
+		w.key("data")
 		if err := w.value(p.Data, 0); err != nil {
 			return fmt.Errorf("data: %w", err)
 		}
 	}
 	if p.Error != nil {
-		w.str("error")
+		w.key("error")
 		if err := w.reflectStruct(reflect.ValueOf(p.Error).Elem(), 0); err != nil {
 			return fmt.Errorf("error: %w", err)
 		}
 	}
 	if p.Stream != nil {
-		w.str("stream")
+		w.key("stream")
 		w.boolean(*p.Stream)
 	}
 	if p.Seq != nil {
-		w.str("seq")
+		w.key("seq")
 		w.int(*p.Seq)
 	}
 	w.envelope(&p.Envelope)
@@ -141,18 +141,18 @@ func (w *writer) event(p *packets.Event) error {
 		n++
 	}
 	w.mapHeader(n)
-	w.str("id")
+	w.key("id")
 	w.str(p.ID)
-	w.str("event")
+	w.key("event")
 	w.str(p.Event)
 	if hasData {
-		w.str("data")
+		w.key("data")
 		if err := w.value(p.Data, 0); err != nil {
 			return fmt.Errorf("data: %w", err)
 		}
 	}
 	if hasGroups {
-		w.str("groups")
+		w.key("groups")
 		if len(p.Groups) == 0 {
 			w.undefined()
 		} else {
@@ -162,32 +162,32 @@ func (w *writer) event(p *packets.Event) error {
 			}
 		}
 	}
-	w.str("broadcast")
+	w.key("broadcast")
 	w.boolean(p.Broadcast)
-	w.str("meta")
+	w.key("meta")
 	if err := w.mapAny(p.Meta, 0); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
-	w.str("level")
+	w.key("level")
 	w.int(int64(p.Level))
-	w.str("tracing")
+	w.key("tracing")
 	w.boolPtr(p.Tracing)
-	w.str("parentID")
+	w.key("parentID")
 	w.nullString(p.ParentID)
-	w.str("requestID")
+	w.key("requestID")
 	w.str(p.RequestID)
-	w.str("caller")
+	w.key("caller")
 	w.nullString(p.Caller)
-	w.str("needAck")
+	w.key("needAck")
 	w.boolPtr(p.NeedAck)
 	w.envelope(&p.Envelope)
 	return nil
 }
 
 func (w *writer) envelope(e *packets.Envelope) {
-	w.str("ver")
+	w.key("ver")
 	w.str(e.Ver)
-	w.str("sender")
+	w.key("sender")
 	w.str(e.Sender)
 }
 
@@ -211,9 +211,7 @@ func (w *writer) nullString(s packets.NullString) {
 // data, held with codec.
 func Unmarshal(f Format, t protocol.PacketType, data []byte) (packets.Payload, error) {
 	r := reader{f: f, d: data}
-	if t == protocol.Info || len(data) <= shareLimit {
-		r.shareText()
-	}
+	r.shareText()
 	var (
 		p   packets.Payload
 		err error
@@ -264,35 +262,14 @@ func (r *reader) generic(t protocol.PacketType) (packets.Payload, error) {
 // object reads the payload map, calling field for each key; field must
 // read the key's value.
 func (r *reader) object(field func(key []byte) error) error {
-	it, err := r.next()
+	n, err := r.payloadMap()
 	if err != nil {
 		return err
 	}
-	if it.k != kMap {
-		return fmt.Errorf("payload is %s, not a map", it.k)
-	}
-	for n := it.l; r.more(&n); {
-		if key, ok := r.shortStr(); ok {
-			if err := field(key); err != nil {
-				return err
-			}
-			continue
-		}
-		keyStart := r.p
-		kit, err := r.next()
+	for r.more(&n) {
+		key, err := r.fieldName()
 		if err != nil {
 			return err
-		}
-		var key []byte
-		if kit.k == kString {
-			key = kit.s
-		} else {
-			r.p = keyStart
-			k, err := r.key()
-			if err != nil {
-				return err
-			}
-			key = []byte(k)
 		}
 		if err := field(key); err != nil {
 			return err
@@ -301,13 +278,68 @@ func (r *reader) object(field func(key []byte) error) error {
 	return nil
 }
 
+// payloadMap reads the head of the payload map and returns its number of
+// entries, -1 for a CBOR map of indefinite length.
+func (r *reader) payloadMap() (int, error) {
+	if h := r.peek(); h.kind == hMap {
+		return r.count(h, kMap)
+	}
+	it, err := r.next()
+	if err != nil {
+		return 0, err
+	}
+	if it.k != kMap {
+		return 0, fmt.Errorf("payload is %s, not a map", it.k)
+	}
+	return it.l, nil
+}
+
+// fieldName reads the key of a payload field. The key is a sub-slice of
+// the input, unless it is not a string: then it is what JS makes of it.
+func (r *reader) fieldName() ([]byte, error) {
+	if start, end, ok := r.shortKey(); ok {
+		return r.d[start:end], nil
+	}
+	return r.otherFieldName()
+}
+
+// otherFieldName is fieldName for the keys whose length is not in their
+// head byte, or that are not strings.
+func (r *reader) otherFieldName() ([]byte, error) {
+	keyStart := r.p
+	it, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	if it.k == kString {
+		return it.s, nil
+	}
+	r.p = keyStart
+	k, err := r.key()
+	return []byte(k), err
+}
+
 func fieldError(field, want string) error {
 	return fmt.Errorf("field %q must be %s", field, want)
 }
 
 func (r *reader) str(field string) (string, error) {
-	if s, ok := r.shortStr(); ok {
-		return r.string(s), nil
+	switch h := r.peek(); h.kind {
+	case hString:
+		r.p++
+		n, err := r.arg(h)
+		if err != nil {
+			return "", err
+		}
+		if n > uint64(len(r.d)-r.p) {
+			return "", errTruncated
+		}
+		start := r.p
+		r.p += int(n)
+		return r.textAt(start, r.p), nil
+	case hNull, hUndefined:
+		r.p++
+		return "", nil
 	}
 	it, err := r.next()
 	if err != nil {
@@ -328,12 +360,13 @@ func (r *reader) nullString(field string) (packets.NullString, error) {
 }
 
 func (r *reader) num(field string) (float64, error) {
-	if r.p < len(r.d) {
-		// the usual small integers: a positive fixint, a CBOR 0-23
-		if c := r.d[r.p]; r.f != CBOR && c < 0x80 || r.f == CBOR && c < 24 {
-			r.p++
-			return float64(c), nil
+	if h := r.peek(); h.isNumber() {
+		r.p++
+		u, err := r.arg(h)
+		if err != nil {
+			return 0, err
 		}
+		return h.number(u), nil
 	}
 	it, err := r.next()
 	if err != nil {
@@ -349,6 +382,10 @@ func (r *reader) num(field string) (float64, error) {
 }
 
 func (r *reader) integer(field string) (int64, error) {
+	if h := r.peek(); h.kind == hUint && h.size == 0 { // a level, a small seq
+		r.p++
+		return int64(h.arg), nil
+	}
 	f, err := r.num(field)
 	if err != nil {
 		return 0, err
@@ -422,18 +459,31 @@ func (r *reader) boolPtr(field string) (*bool, error) {
 // rawValue checks the next value and keeps its bytes.
 func (r *reader) rawValue() (packets.Value, error) {
 	start := r.p
-	it, err := r.next()
-	if err != nil {
-		return packets.Undefined, err
-	}
-	switch it.k {
-	case kNull:
+	switch r.peek().kind {
+	case hNull:
+		r.p++
 		return packets.Null, nil
-	case kUndefined:
+	case hUndefined:
+		r.p++
 		return packets.Undefined, nil
-	}
-	if _, err := r.finish(it, 0, false); err != nil {
-		return packets.Undefined, err
+	case hOther: // a CBOR tag or a MessagePack extension: may be null too
+		it, err := r.next()
+		if err != nil {
+			return packets.Undefined, err
+		}
+		switch it.k {
+		case kNull:
+			return packets.Null, nil
+		case kUndefined:
+			return packets.Undefined, nil
+		}
+		if _, err := r.finish(it, 0, false); err != nil {
+			return packets.Undefined, err
+		}
+	default:
+		if err := r.skipValue(0); err != nil {
+			return packets.Undefined, err
+		}
 	}
 	return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
 }
@@ -441,6 +491,17 @@ func (r *reader) rawValue() (packets.Value, error) {
 var codecs = [...]packets.RawCodec{MsgPack: Codec{MsgPack}, Notepack: Codec{Notepack}, CBOR: Codec{CBOR}}
 
 func (r *reader) meta() (packets.Meta, error) {
+	switch h := r.peek(); h.kind {
+	case hNull, hUndefined:
+		r.p++
+		return nil, nil
+	case hMap:
+		n, err := r.count(h, kMap)
+		if err != nil {
+			return nil, err
+		}
+		return r.mapValue(n, 0)
+	}
 	it, err := r.next()
 	if err != nil {
 		return nil, err
@@ -500,14 +561,21 @@ func (r *reader) errorPayload() (*packets.ErrorPayload, error) {
 	return nil, fieldError("error", "a map")
 }
 
-func (r *reader) skip() error {
-	_, err := r.value(0, false)
-	return err
-}
+func (r *reader) skip() error { return r.skipValue(0) }
 
 func (r *reader) request() (*packets.Request, error) {
+	n, err := r.payloadMap()
+	if err != nil {
+		return nil, err
+	}
 	p := new(packets.Request)
-	err := r.object(func(key []byte) (err error) {
+	for r.more(&n) {
+		var key []byte
+		if start, end, ok := r.shortKey(); ok {
+			key = r.d[start:end]
+		} else if key, err = r.otherFieldName(); err != nil {
+			return nil, err
+		}
 		switch string(key) {
 		case "id":
 			p.ID, err = r.str("id")
@@ -520,9 +588,9 @@ func (r *reader) request() (*packets.Request, error) {
 		case "timeout":
 			p.Timeout, err = r.num("timeout")
 		case "level":
-			var n int64
-			n, err = r.integer("level")
-			p.Level = int(n)
+			var level int64
+			level, err = r.integer("level")
+			p.Level = int(level)
 		case "tracing":
 			p.Tracing, err = r.boolPtr("tracing")
 		case "parentID":
@@ -542,14 +610,26 @@ func (r *reader) request() (*packets.Request, error) {
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	return p, err
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (r *reader) response() (*packets.Response, error) {
+	n, err := r.payloadMap()
+	if err != nil {
+		return nil, err
+	}
 	p := new(packets.Response)
-	err := r.object(func(key []byte) (err error) {
+	for r.more(&n) {
+		var key []byte
+		if start, end, ok := r.shortKey(); ok {
+			key = r.d[start:end]
+		} else if key, err = r.otherFieldName(); err != nil {
+			return nil, err
+		}
 		switch string(key) {
 		case "id":
 			p.ID, err = r.str("id")
@@ -572,14 +652,26 @@ func (r *reader) response() (*packets.Response, error) {
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	return p, err
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (r *reader) event() (*packets.Event, error) {
+	n, err := r.payloadMap()
+	if err != nil {
+		return nil, err
+	}
 	p := new(packets.Event)
-	err := r.object(func(key []byte) (err error) {
+	for r.more(&n) {
+		var key []byte
+		if start, end, ok := r.shortKey(); ok {
+			key = r.d[start:end]
+		} else if key, err = r.otherFieldName(); err != nil {
+			return nil, err
+		}
 		switch string(key) {
 		case "id":
 			p.ID, err = r.str("id")
@@ -594,9 +686,9 @@ func (r *reader) event() (*packets.Event, error) {
 		case "meta":
 			p.Meta, err = r.meta()
 		case "level":
-			var n int64
-			n, err = r.integer("level")
-			p.Level = int(n)
+			var level int64
+			level, err = r.integer("level")
+			p.Level = int(level)
 		case "tracing":
 			p.Tracing, err = r.boolPtr("tracing")
 		case "parentID":
@@ -614,7 +706,9 @@ func (r *reader) event() (*packets.Event, error) {
 		default:
 			err = r.skip()
 		}
-		return err
-	})
-	return p, err
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
@@ -60,30 +61,30 @@ type reader struct {
 	f Format
 	d []byte
 	p int
-	// text is d as a string when the decoded strings are slices of one
-	// copy of the input (shareText), "" when each is copied on its own.
+	// text is d as a string when the decoded strings are slices of the
+	// input (shareText), "" when each is copied on its own.
 	text string
 	box  jsonlike.Boxes
 }
 
-// shareLimit is the size up to which the strings decoded from a payload
-// share one copy of it. A larger payload is mostly params or data, which
-// stay in the input; its strings are copied one by one.
-const shareLimit = 2048
-
-// shareText makes the strings read from now on slices of one copy of d.
+// shareText makes the strings read from now on slices of d itself, as
+// params and data are: a decoder may keep references into the bytes it
+// decodes, which nobody changes afterwards (serializers.Serializer).
 func (r *reader) shareText() {
 	if len(r.d) > 0 {
-		r.text = string(r.d)
+		r.text = unsafe.String(unsafe.SliceData(r.d), len(r.d))
 	}
 }
 
 // string returns the string whose bytes s the last item read ended with.
-func (r *reader) string(s []byte) string {
+func (r *reader) string(s []byte) string { return r.textAt(r.p-len(s), r.p) }
+
+// textAt returns the string of the bytes d[start:end].
+func (r *reader) textAt(start, end int) string {
 	if r.text != "" {
-		return r.text[r.p-len(s) : r.p]
+		return r.text[start:end]
 	}
-	return string(s)
+	return string(r.d[start:end])
 }
 
 func (r *reader) fail(format string, a ...any) error {
@@ -115,36 +116,23 @@ func (r *reader) uintN(n int) (uint64, error) {
 	return binary.BigEndian.Uint64(s), nil
 }
 
-// shortStr reads the next item when it is a string of a one-byte head or
-// a head with a one-byte length, the field names and most values of a
-// payload; it reads nothing and reports false for anything else.
-func (r *reader) shortStr() ([]byte, bool) {
+// shortKey reads the next item when it is a string whose length is in its
+// head byte, as the field names of payloads and most map keys are, and
+// returns where its bytes are; it reads nothing else. It is small enough
+// for the compiler to inline in the loops over map entries, which read
+// other keys in a call when it reports false.
+func (r *reader) shortKey() (start, end int, ok bool) {
 	p := r.p
 	if p >= len(r.d) {
-		return nil, false
+		return 0, 0, false
 	}
-	c := r.d[p]
-	n := -1
-	if r.f == CBOR {
-		switch {
-		case c >= 0x60 && c < 0x78:
-			n, p = int(c-0x60), p+1
-		case c == 0x78 && p+1 < len(r.d):
-			n, p = int(r.d[p+1]), p+2
-		}
-	} else {
-		switch {
-		case c >= 0xa0 && c < 0xc0:
-			n, p = int(c&0x1f), p+1
-		case c == 0xd9 && p+1 < len(r.d):
-			n, p = int(r.d[p+1]), p+2
-		}
+	h := heads[r.f][r.d[p]]
+	end = p + 1 + int(h.arg)
+	if h.kind != hString || h.size != 0 || end > len(r.d) {
+		return 0, 0, false
 	}
-	if n < 0 || n > len(r.d)-p {
-		return nil, false
-	}
-	r.p = p + n
-	return r.d[p:r.p], true
+	r.p = end
+	return p + 1, end, true
 }
 
 // The simple items that simple reads.
@@ -158,25 +146,13 @@ const (
 // simple reads the next item when it is true, false, null or undefined in
 // one byte, and reports which; it reads nothing for anything else.
 func (r *reader) simple() int {
-	if r.p >= len(r.d) {
-		return sOther
-	}
 	s := sOther
-	switch c := r.d[r.p]; {
-	case r.f == CBOR:
-		switch c {
-		case 0xf5:
-			s = sTrue
-		case 0xf4:
-			s = sFalse
-		case 0xf6, 0xf7:
-			s = sNull
-		}
-	case c == 0xc3:
+	switch r.peek().kind {
+	case hTrue:
 		s = sTrue
-	case c == 0xc2:
+	case hFalse:
 		s = sFalse
-	case c == 0xc0:
+	case hNull, hUndefined:
 		s = sNull
 	}
 	if s != sOther {
@@ -187,113 +163,81 @@ func (r *reader) simple() int {
 
 // next decodes the head of the next item.
 func (r *reader) next() (item, error) {
-	if r.f == CBOR {
-		return r.nextCBOR()
+	h := r.peek()
+	if h.kind == hOther {
+		if r.f == CBOR {
+			return r.nextCBOR()
+		}
+		return r.nextMsgPack()
 	}
-	return r.nextMsgPack()
+	r.p++
+	u, err := r.arg(h)
+	if err != nil {
+		return item{}, err
+	}
+	switch h.kind {
+	case hString:
+		s, err := r.take(u)
+		return item{k: kString, s: s}, err
+	case hBinary:
+		s, err := r.take(u)
+		return item{k: kBinary, s: s}, err
+	case hArray:
+		return r.container(kArray, u)
+	case hMap:
+		return r.container(kMap, u)
+	case hFalse, hTrue:
+		return item{k: kBool, b: h.kind == hTrue}, nil
+	case hNull:
+		return item{k: kNull}, nil
+	case hUndefined:
+		return item{k: kUndefined}, nil
+	}
+	return item{k: kNumber, n: h.number(u)}, nil
 }
 
-// remaining checks that a container of n elements of at least min bytes
-// each can fit in what is left, before anything is allocated for it.
-func (r *reader) remaining(n uint64, min uint64) error {
-	if n > uint64(len(r.d)-r.p)/min {
-		return errTruncated
+// length checks that a container of n entries (of two items for a map,
+// one for an array, at least a byte each) can fit in what is left, before
+// anything is allocated for it, and returns n.
+func (r *reader) length(k kind, n uint64) (int, error) {
+	rest := uint64(len(r.d) - r.p)
+	if k == kMap {
+		rest /= 2
 	}
-	return nil
+	if n > rest {
+		return 0, errTruncated
+	}
+	return int(n), nil
 }
 
+func (r *reader) container(k kind, n uint64) (item, error) {
+	l, err := r.length(k, n)
+	if err != nil {
+		return item{}, err
+	}
+	return item{k: k, l: l}, nil
+}
+
+// nextMsgPack decodes the MessagePack heads the table leaves to it: the
+// extensions, and the one invalid code.
 func (r *reader) nextMsgPack() (item, error) {
 	if r.p >= len(r.d) {
 		return item{}, errTruncated
 	}
 	c := r.d[r.p]
 	r.p++
-	switch {
-	case c < 0x80:
-		return item{k: kNumber, n: float64(c)}, nil
-	case c < 0x90:
-		return r.container(kMap, uint64(c&0x0f))
-	case c < 0xa0:
-		return r.container(kArray, uint64(c&0x0f))
-	case c < 0xc0:
-		s, err := r.take(uint64(c & 0x1f))
-		return item{k: kString, s: s}, err
-	case c >= 0xe0:
-		return item{k: kNumber, n: float64(int8(c))}, nil
-	}
-	var (
-		u   uint64
-		err error
-	)
 	switch c {
-	case 0xc0:
-		return item{k: kNull}, nil
-	case 0xc2, 0xc3:
-		return item{k: kBool, b: c == 0xc3}, nil
-	case 0xc4, 0xc5, 0xc6: // bin 8/16/32
-		if u, err = r.uintN(1 << (c - 0xc4)); err != nil {
-			return item{}, err
-		}
-		s, err := r.take(u)
-		return item{k: kBinary, s: s}, err
 	case 0xc7, 0xc8, 0xc9: // ext 8/16/32
-		if u, err = r.uintN(1 << (c - 0xc7)); err != nil {
+		u, err := r.uintN(1 << (c - 0xc7))
+		if err != nil {
 			return item{}, err
 		}
 		return r.ext(c, u)
-	case 0xca:
-		u, err = r.uintN(4)
-		return item{k: kNumber, n: float64(math.Float32frombits(uint32(u)))}, err
-	case 0xcb:
-		u, err = r.uintN(8)
-		return item{k: kNumber, n: math.Float64frombits(u)}, err
-	case 0xcc, 0xcd, 0xce, 0xcf:
-		u, err = r.uintN(1 << (c - 0xcc))
-		return item{k: kNumber, n: float64(u)}, err
-	case 0xd0:
-		u, err = r.uintN(1)
-		return item{k: kNumber, n: float64(int8(u))}, err
-	case 0xd1:
-		u, err = r.uintN(2)
-		return item{k: kNumber, n: float64(int16(u))}, err
-	case 0xd2:
-		u, err = r.uintN(4)
-		return item{k: kNumber, n: float64(int32(u))}, err
-	case 0xd3:
-		u, err = r.uintN(8)
-		return item{k: kNumber, n: float64(int64(u))}, err
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext 1/2/4/8/16
 		return r.ext(c, 1<<(c-0xd4))
-	case 0xd9, 0xda, 0xdb:
-		if u, err = r.uintN(1 << (c - 0xd9)); err != nil {
-			return item{}, err
-		}
-		s, err := r.take(u)
-		return item{k: kString, s: s}, err
-	case 0xdc, 0xdd:
-		if u, err = r.uintN(2 << (c - 0xdc)); err != nil {
-			return item{}, err
-		}
-		return r.container(kArray, u)
-	case 0xde, 0xdf:
-		if u, err = r.uintN(2 << (c - 0xde)); err != nil {
-			return item{}, err
-		}
-		return r.container(kMap, u)
 	}
 	r.p--
 	return item{}, r.fail("invalid MessagePack code 0x%02x", c)
-}
-
-func (r *reader) container(k kind, n uint64) (item, error) {
-	min := uint64(1)
-	if k == kMap {
-		min = 2
-	}
-	if err := r.remaining(n, min); err != nil {
-		return item{}, err
-	}
-	return item{k: k, l: int(n)}, nil
 }
 
 // ext decodes a MessagePack extension of n data bytes whose head byte was c.
@@ -495,112 +439,225 @@ func (r *reader) more(n *int) bool {
 // only checks and skips it (returning nil). The result is undefinedValue{}
 // for undefined.
 func (r *reader) value(depth int, build bool) (any, error) {
-	if s, ok := r.shortStr(); ok {
-		if build {
-			return r.box.String(r.string(s)), nil
-		}
-		return nil, nil
+	if !build {
+		return nil, r.skipValue(depth)
 	}
-	it, err := r.next()
+	h := r.peek()
+	switch h.kind {
+	case hOther:
+		it, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		return r.finish(it, depth, true)
+	case hNull:
+		r.p++
+		return nil, nil
+	case hUndefined:
+		r.p++
+		return undefinedValue{}, nil
+	case hFalse, hTrue:
+		r.p++
+		return h.kind == hTrue, nil
+	}
+	r.p++
+	u, err := r.arg(h)
 	if err != nil {
 		return nil, err
 	}
-	return r.finish(it, depth, build)
+	switch h.kind {
+	case hString, hBinary:
+		if u > uint64(len(r.d)-r.p) {
+			return nil, errTruncated
+		}
+		start := r.p
+		r.p += int(u)
+		if h.kind == hString {
+			return r.box.String(r.textAt(start, r.p)), nil
+		}
+		return append([]byte{}, r.d[start:r.p]...), nil
+	case hArray:
+		n, err := r.length(kArray, u)
+		if err != nil {
+			return nil, err
+		}
+		return r.array(n, depth)
+	case hMap:
+		n, err := r.length(kMap, u)
+		if err != nil {
+			return nil, err
+		}
+		return r.mapValue(n, depth)
+	}
+	return r.box.Number(h.number(u)), nil
 }
 
+// finish decodes the value whose head next read as it, as value does.
 func (r *reader) finish(it item, depth int, build bool) (any, error) {
 	switch it.k {
 	case kNull:
 		return nil, nil
 	case kUndefined:
 		return undefinedValue{}, nil
-	case kBool:
-		if build {
-			return it.b, nil
-		}
-	case kNumber:
-		if build {
-			return r.box.Number(it.n), nil
-		}
-	case kString:
-		if build {
-			return r.box.String(r.string(it.s)), nil
-		}
-	case kBinary:
-		if build {
-			return append([]byte{}, it.s...), nil
-		}
-	case kTime:
-		if build {
-			return it.time(), nil
-		}
-	case kExtPair:
-		if build {
-			return []any{it.n, append([]byte{}, it.s...)}, nil
-		}
 	case kArray:
-		if depth >= maxDepth {
-			return nil, r.fail("too deeply nested")
+		if !build {
+			return nil, r.skipArray(it.l, depth)
 		}
-		var a []any
-		if build {
-			a = make([]any, 0, max(it.l, 0))
-		}
-		for n := it.l; r.more(&n); {
-			v, err := r.value(depth+1, build)
-			if err != nil {
-				return nil, err
-			}
-			if _, undef := v.(undefinedValue); undef {
-				v = nil
-			}
-			if build {
-				a = append(a, v)
-			}
-		}
-		if build {
-			return a, nil
-		}
+		return r.array(it.l, depth)
 	case kMap:
-		if depth >= maxDepth {
-			return nil, r.fail("too deeply nested")
+		if !build {
+			return nil, r.skipMap(it.l, depth)
 		}
-		var m map[string]any
-		if build {
-			m = make(map[string]any, max(it.l, 0))
-		}
-		for n := it.l; r.more(&n); {
-			k, err := r.key()
-			if err != nil {
-				return nil, err
-			}
-			v, err := r.value(depth+1, build)
-			if err != nil {
-				return nil, err
-			}
-			if build {
-				if _, undef := v.(undefinedValue); undef {
-					delete(m, k)
-				} else {
-					m[k] = v
-				}
-			}
-		}
-		if build {
-			return m, nil
-		}
+		return r.mapValue(it.l, depth)
+	}
+	if !build {
+		return nil, nil
+	}
+	switch it.k {
+	case kBool:
+		return it.b, nil
+	case kNumber:
+		return r.box.Number(it.n), nil
+	case kString:
+		return r.box.String(r.string(it.s)), nil
+	case kBinary:
+		return append([]byte{}, it.s...), nil
+	case kTime:
+		return it.time(), nil
+	case kExtPair:
+		return []any{it.n, append([]byte{}, it.s...)}, nil
 	}
 	return nil, nil
+}
+
+// array decodes the elements of an array of n elements (-1: up to a CBOR
+// break code). An undefined element is null, as in JSON.
+func (r *reader) array(n, depth int) ([]any, error) {
+	if depth >= maxDepth {
+		return nil, r.fail("too deeply nested")
+	}
+	a := make([]any, 0, max(n, 0))
+	for r.more(&n) {
+		v, err := r.value(depth+1, true)
+		if err != nil {
+			return nil, err
+		}
+		if _, undef := v.(undefinedValue); undef {
+			v = nil
+		}
+		a = append(a, v)
+	}
+	return a, nil
+}
+
+// mapValue decodes the entries of a map of n entries (-1: up to a CBOR
+// break code). An undefined entry is left out, as in JSON.
+func (r *reader) mapValue(n, depth int) (map[string]any, error) {
+	if depth >= maxDepth {
+		return nil, r.fail("too deeply nested")
+	}
+	m := make(map[string]any, max(n, 0))
+	for r.more(&n) {
+		k, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.value(depth+1, true)
+		if err != nil {
+			return nil, err
+		}
+		if _, undef := v.(undefinedValue); undef {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+// skipValue checks and skips the next value: it accepts what value
+// accepts.
+func (r *reader) skipValue(depth int) error {
+	h := r.peek()
+	switch h.kind {
+	case hOther:
+		it, err := r.next()
+		if err != nil {
+			return err
+		}
+		_, err = r.finish(it, depth, false)
+		return err
+	case hNull, hUndefined, hFalse, hTrue:
+		r.p++
+		return nil
+	}
+	r.p++
+	u, err := r.arg(h)
+	if err != nil {
+		return err
+	}
+	switch h.kind {
+	case hString, hBinary:
+		if u > uint64(len(r.d)-r.p) {
+			return errTruncated
+		}
+		r.p += int(u)
+	case hArray:
+		n, err := r.length(kArray, u)
+		if err != nil {
+			return err
+		}
+		return r.skipArray(n, depth)
+	case hMap:
+		n, err := r.length(kMap, u)
+		if err != nil {
+			return err
+		}
+		return r.skipMap(n, depth)
+	}
+	return nil
+}
+
+// skipArray checks and skips the elements of an array, as array reads
+// them.
+func (r *reader) skipArray(n, depth int) error {
+	if depth >= maxDepth {
+		return r.fail("too deeply nested")
+	}
+	for r.more(&n) {
+		if err := r.skipValue(depth + 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipMap checks and skips the entries of a map, as mapValue reads them.
+func (r *reader) skipMap(n, depth int) error {
+	if depth >= maxDepth {
+		return r.fail("too deeply nested")
+	}
+	for r.more(&n) {
+		if _, _, ok := r.shortKey(); !ok {
+			if _, err := r.keyItem(); err != nil {
+				return err
+			}
+		}
+		if err := r.skipValue(depth + 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // key decodes a map key. JS object keys are strings: numbers, booleans,
 // null and undefined become the strings JS makes of them (cbor-x's safeKey,
 // notepack.io's object assignment); other keys are refused.
 func (r *reader) key() (string, error) {
-	if s, ok := r.shortStr(); ok {
-		return r.string(s), nil
+	if start, end, ok := r.shortKey(); ok {
+		return r.textAt(start, end), nil
 	}
-	it, err := r.next()
+	it, err := r.keyItem()
 	if err != nil {
 		return "", err
 	}
@@ -613,10 +670,22 @@ func (r *reader) key() (string, error) {
 		return strconv.FormatBool(it.b), nil
 	case kNull:
 		return "null", nil
-	case kUndefined:
-		return "undefined", nil
 	}
-	return "", r.fail("map key is %s", it.k)
+	return "undefined", nil
+}
+
+// keyItem reads a map key of a kind JS makes a string of, when it is not a
+// short string.
+func (r *reader) keyItem() (item, error) {
+	it, err := r.next()
+	if err != nil {
+		return item{}, err
+	}
+	switch it.k {
+	case kString, kNumber, kBool, kNull, kUndefined:
+		return it, nil
+	}
+	return item{}, r.fail("map key is %s", it.k)
 }
 
 // jsNumberString formats f as JS's String(f) does.

@@ -45,13 +45,12 @@ type writer struct {
 	b []byte
 }
 
-func (w *writer) null() {
-	if w.f == CBOR {
-		w.b = append(w.b, 0xf6)
-	} else {
-		w.b = append(w.b, 0xc0)
-	}
-}
+// null writes null. It is small enough to be inlined, as are the writers
+// of the other one-byte items.
+func (w *writer) null() { w.b = append(w.b, nullHeads[w.f]) }
+
+// nullHeads are the null of each format.
+var nullHeads = [...]byte{MsgPack: 0xc0, Notepack: 0xc0, CBOR: 0xf6}
 
 // undefined writes JS undefined: CBOR has a value for it; notepack writes
 // nil for an undefined array element, and msgpack5, which refuses to encode
@@ -79,42 +78,59 @@ func (w *writer) boolean(v bool) {
 
 // cborHead writes a CBOR head of major type major (0..7) with argument n in
 // its shortest form.
-func (w *writer) cborHead(major byte, n uint64) {
+func (w *writer) cborHead(major byte, n uint64) { w.b = appendCBORHead(w.b, major, n) }
+
+func appendCBORHead(b []byte, major byte, n uint64) []byte {
 	m := major << 5
 	switch {
 	case n < 24:
-		w.b = append(w.b, m|byte(n))
+		return append(b, m|byte(n))
 	case n < 1<<8:
-		w.b = append(w.b, m|24, byte(n))
+		return append(b, m|24, byte(n))
 	case n < 1<<16:
-		w.b = append(w.b, m|25, byte(n>>8), byte(n))
+		return append(b, m|25, byte(n>>8), byte(n))
 	case n < 1<<32:
-		w.b = append(w.b, m|26)
-		w.b = binary.BigEndian.AppendUint32(w.b, uint32(n))
-	default:
-		w.b = append(w.b, m|27)
-		w.b = binary.BigEndian.AppendUint64(w.b, n)
+		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(n))
 	}
+	return binary.BigEndian.AppendUint64(append(b, m|27), n)
 }
 
+// str writes a string. Short strings, the field names and most values of
+// a payload, have their length in their head byte in both formats.
 func (w *writer) str(s string) {
-	n := len(s)
-	if w.f == CBOR {
-		w.cborHead(3, uint64(n))
-	} else {
-		switch {
-		case n < 32:
-			w.b = append(w.b, 0xa0|byte(n))
-		case n < 1<<8:
-			w.b = append(w.b, 0xd9, byte(n))
-		case n < 1<<16:
-			w.b = append(w.b, 0xda, byte(n>>8), byte(n))
-		default:
-			w.b = append(w.b, 0xdb)
-			w.b = binary.BigEndian.AppendUint32(w.b, uint32(n))
-		}
+	b, n := w.b, len(s)
+	switch {
+	case w.f == CBOR && n < 24:
+		b = append(b, 0x60|byte(n))
+	case w.f != CBOR && n < 32:
+		b = append(b, 0xa0|byte(n))
+	default:
+		b = w.longStrHead(b, n)
 	}
-	w.b = append(w.b, s...)
+	w.b = append(b, s...)
+}
+
+// key writes a field name of a payload: a string of less than 24 bytes,
+// whose length is in its head byte in both formats. It is small enough to
+// be inlined where the payloads are written.
+func (w *writer) key(name string) {
+	w.b = append(append(w.b, shortStrHeads[w.f]|byte(len(name))), name...)
+}
+
+// shortStrHeads are the heads of the empty string in each format; a string
+// of less than 24 bytes has its length added.
+var shortStrHeads = [...]byte{MsgPack: 0xa0, Notepack: 0xa0, CBOR: 0x60}
+
+func (w *writer) longStrHead(b []byte, n int) []byte {
+	switch {
+	case w.f == CBOR:
+		return appendCBORHead(b, 3, uint64(n))
+	case n < 1<<8:
+		return append(b, 0xd9, byte(n))
+	case n < 1<<16:
+		return append(b, 0xda, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
 }
 
 func (w *writer) bin(p []byte) {
@@ -154,23 +170,17 @@ func (w *writer) arrayHeader(n int) {
 // mapHeader starts a map of n entries. cbor-x writes every object with a
 // two-byte count (0xb9), so we do too.
 func (w *writer) mapHeader(n int) {
-	if w.f == CBOR {
-		if n < 1<<16 {
-			w.b = append(w.b, 0xb9, byte(n>>8), byte(n))
-		} else {
-			w.b = append(w.b, 0xba)
-			w.b = binary.BigEndian.AppendUint32(w.b, uint32(n))
-		}
-		return
-	}
 	switch {
-	case n < 16:
+	case w.f != CBOR && n < 16:
 		w.b = append(w.b, 0x80|byte(n))
+	case w.f == CBOR && n < 1<<16:
+		w.b = append(w.b, 0xb9, byte(n>>8), byte(n))
+	case w.f == CBOR:
+		w.b = binary.BigEndian.AppendUint32(append(w.b, 0xba), uint32(n))
 	case n < 1<<16:
 		w.b = append(w.b, 0xde, byte(n>>8), byte(n))
 	default:
-		w.b = append(w.b, 0xdf)
-		w.b = binary.BigEndian.AppendUint32(w.b, uint32(n))
+		w.b = binary.BigEndian.AppendUint32(append(w.b, 0xdf), uint32(n))
 	}
 }
 
@@ -187,8 +197,24 @@ func (w *writer) float64(f float64) {
 	w.b = binary.BigEndian.AppendUint64(w.b, bits)
 }
 
-// number writes a JS number the way the format's JS library does.
+// smallInt is the bound below which a non-negative integer is one byte in
+// both formats: a MessagePack positive fixint, a CBOR head of major type 0.
+const smallInt = 24
+
+// number writes a JS number the way the format's JS library does. The
+// small integers, the most common numbers of payloads, take a byte and no
+// more work.
 func (w *writer) number(f float64) {
+	// byte(f) is some byte for a float out of its range; the comparison
+	// rejects those.
+	if b := byte(f); float64(b) == f && b < smallInt {
+		w.b = append(w.b, b)
+		return
+	}
+	w.otherNumber(f)
+}
+
+func (w *writer) otherNumber(f float64) {
 	integral := f == math.Trunc(f) && !math.IsInf(f, 0) // false for NaN and ±Inf
 	switch w.f {
 	case MsgPack:
@@ -242,6 +268,14 @@ func (w *writer) number(f float64) {
 // int writes an integer: exactly (MessagePack), or as cbor-x writes the JS
 // number nearest to it (CBOR).
 func (w *writer) int(i int64) {
+	if i >= 0 && i < smallInt {
+		w.b = append(w.b, byte(i))
+		return
+	}
+	w.otherInt(i)
+}
+
+func (w *writer) otherInt(i int64) {
 	if i >= 0 {
 		w.uint(uint64(i))
 		return
@@ -289,6 +323,14 @@ func (w *writer) int(i int64) {
 }
 
 func (w *writer) uint(u uint64) {
+	if u < smallInt {
+		w.b = append(w.b, byte(u))
+		return
+	}
+	w.otherUint(u)
+}
+
+func (w *writer) otherUint(u uint64) {
 	if w.f == CBOR {
 		if u < two32 {
 			w.cborHead(0, u)

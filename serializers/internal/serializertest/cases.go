@@ -37,9 +37,9 @@ func Cases() []Case {
 		return &packets.Info{
 			Services: []packets.ServiceInfo{{
 				Name: "greeter", Version: 2.0, FullName: "v2.greeter",
-				Settings: map[string]any{"x": "ü"}, Metadata: map[string]any{},
-				Actions: map[string]packets.ActionInfo{"v2.greeter.hello": {"name": "v2.greeter.hello", "rawName": "hello", "params": map[string]any{"name": "string"}}},
-				Events:  map[string]packets.EventInfo{"user.*": {"name": "user.*", "group": "greeter"}},
+				Settings: packets.ValueOf(map[string]any{"x": "ü"}), Metadata: packets.ValueOf(map[string]any{}),
+				Actions: map[string]packets.ActionInfo{"v2.greeter.hello": packets.NewActionInfo(map[string]any{"name": "v2.greeter.hello", "rawName": "hello", "params": map[string]any{"name": "string"}})},
+				Events:  map[string]packets.EventInfo{"user.*": packets.NewEventInfo(map[string]any{"name": "user.*", "group": "greeter"})},
 			}},
 			IPList: []string{"10.0.0.1", "fe80::1"}, Hostname: "host-ü",
 			Client: packets.ClientInfo{Type: "go", Version: "0.1.0", LangVersion: "go1.26"},
@@ -107,12 +107,12 @@ func BenchPayloads() []packets.Payload {
 		Config: map[string]any{}, InstanceID: "0d0b4f2c-3c8a-4a51-9a5b-0c3f1e2d4b6a", Metadata: map[string]any{}, Seq: 3, Envelope: e}
 	for s := range 3 {
 		name := fmt.Sprintf("service%d", s)
-		svc := packets.ServiceInfo{Name: name, FullName: name, Settings: map[string]any{}, Metadata: map[string]any{},
+		svc := packets.ServiceInfo{Name: name, FullName: name, Settings: packets.ValueOf(map[string]any{}), Metadata: packets.ValueOf(map[string]any{}),
 			Actions: map[string]packets.ActionInfo{}, Events: map[string]packets.EventInfo{}}
 		for a := range 4 {
 			full := fmt.Sprintf("%s.action%d", name, a)
-			svc.Actions[full] = packets.ActionInfo{"name": full, "rawName": fmt.Sprintf("action%d", a), "cache": false,
-				"params": map[string]any{"id": "number", "name": map[string]any{"type": "string", "optional": true}}}
+			svc.Actions[full] = packets.NewActionInfo(map[string]any{"name": full, "rawName": fmt.Sprintf("action%d", a), "cache": false,
+				"params": map[string]any{"id": "number", "name": map[string]any{"type": "string", "optional": true}}})
 		}
 		info.Services = append(info.Services, svc)
 	}

@@ -27,13 +27,13 @@ func infoPayload() *packets.Info {
 		Config: map[string]any{}, InstanceID: "6cedca0c-1342-4b98-8e45-ed33882beb6f",
 		Metadata: map[string]any{"region": "eu"}, Seq: 2, Envelope: packets.Envelope{Ver: "4", Sender: "node-1"}}
 	for _, svc := range []string{"greeter", "math", "users"} {
-		s := packets.ServiceInfo{Name: svc, Version: 2.0, FullName: "v2." + svc, Settings: map[string]any{"a": 1.0},
-			Metadata: map[string]any{}, Actions: map[string]packets.ActionInfo{},
-			Events: map[string]packets.EventInfo{svc + ".changed": {"name": svc + ".changed"}}}
+		s := packets.ServiceInfo{Name: svc, Version: 2.0, FullName: "v2." + svc, Settings: packets.ValueOf(map[string]any{"a": 1.0}),
+			Metadata: packets.ValueOf(map[string]any{}), Actions: map[string]packets.ActionInfo{},
+			Events: map[string]packets.EventInfo{svc + ".changed": packets.NewEventInfo(map[string]any{"name": svc + ".changed"})}}
 		for _, a := range []string{"get", "list", "create", "remove"} {
 			name := s.FullName + "." + a
-			s.Actions[name] = packets.ActionInfo{"name": name, "rawName": a, "timeout": 500.0,
-				"params": map[string]any{"id": "string", "limit": map[string]any{"type": "number", "optional": true}}}
+			s.Actions[name] = packets.NewActionInfo(map[string]any{"name": name, "rawName": a, "timeout": 500.0,
+				"params": map[string]any{"id": "string", "limit": map[string]any{"type": "number", "optional": true}}})
 		}
 		info.Services = append(info.Services, s)
 	}
