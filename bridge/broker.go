@@ -242,7 +242,7 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 	noServicePrefix, _ := def.Settings["$noServiceNamePrefix"].(bool)
 	info := packets.ServiceInfo{
 		Name: def.Name, Version: def.Version, FullName: fullName,
-		Settings: publicSettings(def.Settings), Metadata: orEmpty(def.Metadata),
+		Settings: packets.ValueOf(publicSettings(def.Settings)), Metadata: packets.ValueOf(orEmpty(def.Metadata)),
 		Actions: map[string]packets.ActionInfo{}, Events: map[string]packets.EventInfo{},
 	}
 	if err := checkMethods(def.Name, def.Methods); err != nil {
@@ -275,8 +275,10 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if a.Visibility == "private" {
 			continue
 		}
-		desc := packets.ActionInfo{}
-		maps.Copy(desc, a.Descriptor)
+		desc := maps.Clone(a.Descriptor)
+		if desc == nil {
+			desc = map[string]any{}
+		}
 		if a.Params != nil {
 			desc["params"] = a.Params
 		}
@@ -300,7 +302,7 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		}
 		desc["rawName"] = a.Name
 		desc["name"] = name
-		info.Actions[name] = desc
+		info.Actions[name] = packets.NewActionInfo(desc)
 	}
 	for _, e := range def.Events {
 		if e.Name == "" || e.Handler == nil {
@@ -313,7 +315,7 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		le := &localEvent{svc: svc, def: e, group: group}
 		le.handler = b.wrapLocalEvent(b.invokeEvent(le), &EventSpec{Name: e.Name, Group: group, Service: fullName, Def: &le.def})
 		svc.events = append(svc.events, le)
-		desc := packets.EventInfo{"name": e.Name}
+		desc := map[string]any{"name": e.Name}
 		if e.Bulkhead != nil {
 			desc["bulkhead"] = e.Bulkhead.descriptor()
 		}
@@ -323,7 +325,7 @@ func (b *Broker) buildService(def Service) (*localService, error) {
 		if e.Group != "" {
 			desc["group"] = e.Group
 		}
-		info.Events[e.Name] = desc
+		info.Events[e.Name] = packets.NewEventInfo(desc)
 	}
 	svc.info = info
 	return svc, nil

@@ -143,7 +143,8 @@ func (a *ActionSpec) actionTimeout() time.Duration {
 	if a.Def != nil {
 		return a.Def.Timeout
 	}
-	d, _ := durationMS(a.Info["timeout"])
+	v, _ := a.Info.Field("timeout").Interface()
+	d, _ := durationMS(v)
 	return d
 }
 

@@ -91,8 +91,8 @@ type ActionSpec struct {
 	Def *Action
 	// Info is the descriptor a remote node announced for the action (its
 	// timeout, retryPolicy, circuitBreaker, ... as JS sends them); nil for
-	// local actions. Read-only.
-	Info map[string]any
+	// zero ActionInfo for local actions.
+	Info packets.ActionInfo
 
 	handle *ServiceHandle // local actions
 	valid  *validator     // local actions with params
@@ -266,9 +266,10 @@ func errorHandlerMiddleware(b *Broker) Middleware {
 	}
 }
 
-// actionOption reads a setting of a remote action's descriptor.
+// infoMap reads an object setting of a remote action's descriptor, nil
+// when it has none.
 func (a *ActionSpec) infoMap(key string) map[string]any {
-	m, _ := a.Info[key].(map[string]any)
+	m, _ := a.Info.Field(key).Map()
 	return m
 }
 

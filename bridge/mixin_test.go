@@ -577,15 +577,15 @@ func TestMixinFaultToleranceSettings(t *testing.T) {
 	for _, s := range info.Services {
 		if s.Name == "svc" {
 			desc = s.Actions["svc.get"]
-			if got, want := fmt.Sprint(s.Events["ev"]["bulkhead"]), "map[concurrency:2 enabled:true maxQueueSize:5]"; got != want {
+			if got, want := fmt.Sprint(s.Events["ev"].Field("bulkhead")), `{"concurrency":2,"enabled":true,"maxQueueSize":5}`; got != want {
 				t.Errorf("event bulkhead = %s, want %s", got, want)
 			}
 		}
 	}
-	if got, want := fmt.Sprint(desc["retryPolicy"]), "map[delay:50 enabled:true retries:3]"; got != want {
+	if got, want := fmt.Sprint(desc.Field("retryPolicy")), `{"delay":50,"enabled":true,"retries":3}`; got != want {
 		t.Errorf("retryPolicy = %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprint(desc["circuitBreaker"]), "map[enabled:false]"; got != want {
+	if got, want := fmt.Sprint(desc.Field("circuitBreaker")), `{"enabled":false}`; got != want {
 		t.Errorf("circuitBreaker = %s, want %s", got, want)
 	}
 	if v, err := b.Call(context.Background(), "svc.get", nil); err != nil || !v.IsUndefined() {

@@ -128,8 +128,8 @@ func (b *Broker) serviceListInfo(p map[string]bool) []map[string]any {
 					continue
 				}
 			}
-			item := map[string]any{"name": s.Name, "fullName": s.FullName, "settings": orEmpty(s.Settings),
-				"metadata": orEmpty(s.Metadata), "local": n.Local, "available": n.Available}
+			item := map[string]any{"name": s.Name, "fullName": s.FullName, "settings": objectOrEmpty(s.Settings),
+				"metadata": objectOrEmpty(s.Metadata), "local": n.Local, "available": n.Available}
 			if s.Version != nil {
 				item["version"] = s.Version
 			}
@@ -199,16 +199,24 @@ func (b *Broker) endpointListInfo(p map[string]bool, events bool) []map[string]a
 }
 
 // descriptor returns an endpoint's INFO descriptor.
-func (b *Broker) descriptor(ep *Endpoint) map[string]any {
+func (b *Broker) descriptor(ep *Endpoint) packets.Value {
 	switch {
-	case ep.info != nil:
-		return ep.info
 	case ep.action != nil:
-		return ep.action.svc.info.Actions[ep.action.name]
+		return ep.action.svc.info.Actions[ep.action.name].Object()
 	case ep.event != nil:
-		return ep.event.svc.info.Events[ep.event.def.Name]
+		return ep.event.svc.info.Events[ep.event.def.Name].Object()
+	case !ep.info.IsUndefined():
+		return ep.info
 	}
-	return map[string]any{}
+	return packets.ValueOf(map[string]any{})
+}
+
+// objectOrEmpty is an object from INFO, {} when the node sent none.
+func objectOrEmpty(v packets.Value) packets.Value {
+	if v.IsUndefined() || v.IsNull() {
+		return packets.ValueOf(map[string]any{})
+	}
+	return v
 }
 
 func (b *Broker) optionsInfo() map[string]any {

@@ -212,9 +212,8 @@ func (r *registry) registerRemoteServices(n *Node, services []packets.ServiceInf
 			if ep == nil {
 				ep = &Endpoint{NodeID: n.ID, node: n}
 			}
-			ep.info = a
-			rawName, _ := a["rawName"].(string)
-			ep.handler = r.wrapRemote(&ActionSpec{Name: name, RawName: rawName, Service: svc.FullName, NodeID: n.ID, Info: a})
+			ep.info = a.Object()
+			ep.handler = r.wrapRemote(&ActionSpec{Name: name, RawName: a.RawName(), Service: svc.FullName, NodeID: n.ID, Info: a})
 			r.addAction(name, ep)
 		}
 		for _, e := range svc.Events {
@@ -226,7 +225,7 @@ func (r *registry) registerRemoteServices(n *Node, services []packets.ServiceInf
 			if group == "" {
 				group = svc.Name
 			}
-			r.addEvent(name, group, &Endpoint{NodeID: n.ID, node: n, info: e})
+			r.addEvent(name, group, &Endpoint{NodeID: n.ID, node: n, info: e.Object()})
 		}
 	}
 }

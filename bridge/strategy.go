@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/molbridge/molbridge/packets"
 )
 
 // Endpoint is one node's instance of an action or an event handler, as a
@@ -18,11 +20,11 @@ type Endpoint struct {
 	Local bool
 
 	node    *Node
-	action  *localAction   // local actions
-	event   *localEvent    // local event handlers
-	info    map[string]any // remote descriptor
-	handler Handler        // remote actions: the request, wrapped by the middlewares
-	broken  atomic.Bool    // an open circuit breaker
+	action  *localAction  // local actions
+	event   *localEvent   // local event handlers
+	info    packets.Value // remote descriptor object
+	handler Handler       // remote actions: the request, wrapped by the middlewares
+	broken  atomic.Bool   // an open circuit breaker
 }
 
 // remoteHandler is the handler that sends a request for the endpoint's
@@ -102,8 +104,9 @@ func (b *Broker) endpointStrategy(def StrategyFactory, first *Endpoint) Strategy
 	case first.event != nil:
 		name, opts = first.event.def.Strategy, first.event.def.StrategyOptions
 	default:
-		name = strategyName(first.info["strategy"])
-		opts, _ = first.info["strategyOptions"].(map[string]any)
+		strategy, _ := first.info.Field("strategy").Interface()
+		name = strategyName(strategy)
+		opts, _ = first.info.Field("strategyOptions").Map()
 	}
 	f := def
 	if name != "" {

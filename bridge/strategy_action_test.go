@@ -69,7 +69,7 @@ func TestActionStrategy(t *testing.T) {
 			if s.Name != "svc" {
 				continue
 			}
-			desc := s.Actions["svc.who"]
+			desc, _ := s.Actions["svc.who"].Map()
 			opts, _ := desc["strategyOptions"].(map[string]any)
 			if desc["strategy"] != "Shard" || opts["shardKey"] != "k" || opts["vnodes"] != 3.0 {
 				t.Fatalf("descriptor %v", desc)
@@ -94,7 +94,7 @@ func TestEndpointStrategy(t *testing.T) {
 	}
 	rr, _ := LookupStrategy("RoundRobin")
 	remote := func(info map[string]any) Strategy {
-		return b.endpointStrategy(rr, &Endpoint{NodeID: "x", info: info})
+		return b.endpointStrategy(rr, &Endpoint{NodeID: "x", info: packets.ValueOf(info)})
 	}
 	if s, ok := remote(map[string]any{"strategy": "shard"}).(*Shard); !ok || s.key == nil {
 		t.Fatalf("remote strategy %T; want a Shard with the broker's shardKey", s)

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,19 +53,43 @@ func LoadBenchPayloads() (map[protocol.PacketType]packets.Payload, error) {
 	return out, nil
 }
 
-// goValues turns the JSON-text params/data of p into Go values.
+// goValues turns the JSON text in p into Go values, as a Go node builds
+// the packets it sends: params, data, and INFO's settings, metadata and
+// descriptors.
 func goValues(p packets.Payload) error {
-	var v *packets.Value
 	switch x := p.(type) {
 	case *packets.Request:
-		v = &x.Params
+		return goValue(&x.Params)
 	case *packets.Response:
-		v = &x.Data
+		return goValue(&x.Data)
 	case *packets.Event:
-		v = &x.Data
-	default:
-		return nil
+		return goValue(&x.Data)
+	case *packets.Info:
+		for i := range x.Services {
+			s := &x.Services[i]
+			if err := errors.Join(goValue(&s.Settings), goValue(&s.Metadata)); err != nil {
+				return err
+			}
+			for k, a := range s.Actions {
+				m, err := a.Map()
+				if err != nil {
+					return err
+				}
+				s.Actions[k] = packets.NewActionInfo(m)
+			}
+			for k, e := range s.Events {
+				m, err := e.Map()
+				if err != nil {
+					return err
+				}
+				s.Events[k] = packets.NewEventInfo(m)
+			}
+		}
 	}
+	return nil
+}
+
+func goValue(v *packets.Value) error {
 	if v.IsUndefined() || v.IsNull() {
 		return nil
 	}

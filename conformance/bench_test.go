@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/molbridge/molbridge/packets"
-	"github.com/molbridge/molbridge/protocol"
 	"github.com/molbridge/molbridge/serializers"
 )
 
@@ -45,13 +44,10 @@ func BenchmarkSerializers(b *testing.B) {
 					}
 				}
 			})
-			// Go's decode keeps params and data in their encoded form until
-			// a handler reads them; JS's builds them. decoderead also reads
-			// them into plain Go data (map[string]any, ...), which is what
-			// JS's decode gives. (INFO has nothing left encoded.)
-			if t == protocol.Info {
-				continue
-			}
+			// Go's decode keeps params and data, and INFO's settings,
+			// metadata and descriptors, in their encoded form until they are
+			// read; JS's builds them. decoderead also reads them into plain
+			// Go data (map[string]any, ...), which is what JS's decode gives.
 			b.Run(name+"/"+string(t)+"/decoderead", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -68,7 +64,8 @@ func BenchmarkSerializers(b *testing.B) {
 	}
 }
 
-// readValues reads the params or data of p into plain Go data.
+// readValues reads what p keeps encoded into plain Go data: params, data,
+// and INFO's settings, metadata and descriptors.
 func readValues(p packets.Payload) error {
 	var v packets.Value
 	switch x := p.(type) {
@@ -78,6 +75,26 @@ func readValues(p packets.Payload) error {
 		v = x.Data
 	case *packets.Event:
 		v = x.Data
+	case *packets.Info:
+		for _, s := range x.Services {
+			if _, err := s.Settings.Interface(); err != nil {
+				return err
+			}
+			if _, err := s.Metadata.Interface(); err != nil {
+				return err
+			}
+			for _, a := range s.Actions {
+				if _, err := a.Map(); err != nil {
+					return err
+				}
+			}
+			for _, e := range s.Events {
+				if _, err := e.Map(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	default:
 		return nil
 	}
@@ -110,64 +127,4 @@ func TestBenchPayloads(t *testing.T) {
 			}
 		}
 	}
-}
-
-// BenchmarkInfoMapsOnly copies the maps of the benchmark INFO, as decoded,
-// without parsing anything: the cost of building its 53 Go maps alone,
-// the floor under any decoder that produces a fully built INFO (see
-// BENCHMARKS.md).
-func BenchmarkInfoMapsOnly(b *testing.B) {
-	payloads, err := LoadBenchPayloads()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, _ := serializers.New("JSON")
-	data, err := s.Marshal(payloads[protocol.Info])
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := s.Unmarshal(protocol.Info, data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	info := p.(*packets.Info)
-	b.ReportAllocs()
-	for b.Loop() {
-		out := packets.Info{Config: copyMap(info.Config), Metadata: copyMap(info.Metadata),
-			Services: make([]packets.ServiceInfo, len(info.Services))}
-		for i, svc := range info.Services {
-			c := &out.Services[i]
-			c.Settings, c.Metadata = copyMap(svc.Settings), copyMap(svc.Metadata)
-			c.Actions = make(map[string]packets.ActionInfo, len(svc.Actions))
-			for k, a := range svc.Actions {
-				c.Actions[k] = copyMap(a)
-			}
-			c.Events = make(map[string]packets.EventInfo, len(svc.Events))
-			for k, e := range svc.Events {
-				c.Events[k] = copyMap(e)
-			}
-		}
-		benchSink = &out
-	}
-}
-
-var benchSink *packets.Info
-
-// copyMap copies m and the maps and slices in it; other values are shared.
-func copyMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch x := v.(type) {
-		case map[string]any:
-			out[k] = copyMap(x)
-		case []any:
-			out[k] = append([]any(nil), x...)
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
