@@ -29,7 +29,7 @@ var mathService = Service{
 			Handler: Typed(func(ctx *Context, p addParams) (float64, error) { return p.A + p.B, nil })},
 		{Name: "undef", Handler: func(*Context) (any, error) { return nil, nil }},
 		{Name: "null", Handler: func(*Context) (any, error) { return Null, nil }},
-		{Name: "meta", Handler: func(ctx *Context) (any, error) { ctx.Meta["seen"] = true; return ctx.Level, nil }},
+		{Name: "meta", Handler: func(ctx *Context) (any, error) { ctx.Meta()["seen"] = true; return ctx.Level, nil }},
 		{Name: "slow", Handler: func(ctx *Context) (any, error) {
 			select {
 			case <-time.After(300 * time.Millisecond):

@@ -71,7 +71,7 @@ func (b *Broker) doCall(ctx context.Context, action string, params any, o CallOp
 
 	res, err := b.dispatch(c)
 	if parent != nil {
-		maps.Copy(parent.Meta, c.Meta)
+		maps.Copy(parent.Meta(), c.meta)
 	}
 	return res, err
 }
@@ -85,17 +85,18 @@ func (c *Context) inherit(parent *Context, meta Meta, requestID string) {
 	if parent != nil {
 		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
 		c.Caller, c.Tracing = parent.service, parent.Tracing
-		c.Meta = make(Meta, len(parent.Meta)+len(meta))
-		maps.Copy(c.Meta, parent.Meta)
-		maps.Copy(c.Meta, meta)
+		pm := parent.Meta()
+		c.meta = make(Meta, len(pm)+len(meta))
+		maps.Copy(c.meta, pm)
+		maps.Copy(c.meta, meta)
 		return
 	}
-	c.RequestID, c.Level, c.Meta = requestID, 1, meta
+	c.RequestID, c.Level, c.meta = requestID, 1, meta
 	if c.RequestID == "" {
 		c.RequestID = c.ID
 	}
-	if c.Meta == nil {
-		c.Meta = Meta{}
+	if c.meta == nil {
+		c.meta = Meta{}
 	}
 }
 
@@ -189,7 +190,7 @@ func (b *Broker) request(c *Context) (any, error) {
 	b.pendingMu.Unlock()
 
 	req := &packets.Request{
-		ID: c.ID, Action: c.Action, Params: c.Params, Meta: c.Meta,
+		ID: c.ID, Action: c.Action, Params: c.Params, Meta: c.metaValue(),
 		Level: c.Level, Tracing: c.Tracing, ParentID: packets.NullString(c.ParentID),
 		RequestID: c.RequestID, Caller: packets.NullString(c.Caller),
 	}
@@ -233,7 +234,11 @@ func (b *Broker) request(c *Context) (any, error) {
 // result or the rebuilt error.
 func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 	c.NodeID = res.Sender
-	maps.Copy(c.Meta, res.Meta)
+	if m, err := res.Meta.Map(); err != nil {
+		b.log.Warn("The meta of a response could not be decoded.", "nodeID", res.Sender, "action", c.Action, "error", err)
+	} else {
+		maps.Copy(c.Meta(), m)
+	}
 	if !res.Success {
 		if res.Error == nil {
 			return nil, &Error{Name: "MoleculerError", Message: "Unknown error", Code: 500, NodeID: res.Sender}
@@ -281,10 +286,7 @@ func (b *Broker) onResponse(res *packets.Response) {
 // serveRequest runs a REQ from another node and answers with a RES.
 func (b *Broker) serveRequest(req *packets.Request) {
 	res := &packets.Response{ID: req.ID, Meta: req.Meta}
-	if res.Meta == nil {
-		res.Meta = Meta{}
-	}
-	v, err := b.runRequest(req)
+	v, err := b.runRequest(req, res)
 	if err != nil {
 		res.Error, res.Data = asError(err, b.nodeID).toPayload(), packets.Null
 	} else {
@@ -293,7 +295,8 @@ func (b *Broker) serveRequest(req *packets.Request) {
 	_ = b.send(protocol.TargetedTopic(protocol.Response, req.Sender), res)
 }
 
-func (b *Broker) runRequest(req *packets.Request) (Value, error) {
+// runRequest runs req's handler; the handler's meta goes to res.
+func (b *Broker) runRequest(req *packets.Request, res *packets.Response) (Value, error) {
 	if b.stopping.Load() {
 		return Undefined, errServiceNotAvailable(req.Action, b.nodeID)
 	}
@@ -311,12 +314,9 @@ func (b *Broker) runRequest(req *packets.Request) (Value, error) {
 		}
 		return Undefined, errServiceNotFound(req.Action, b.nodeID)
 	}
-	if req.Meta == nil {
-		req.Meta = Meta{}
-	}
 	c := &Context{
 		Context: context.Background(), broker: b, ID: req.ID, Action: req.Action, Params: req.Params,
-		Meta: req.Meta, Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
+		rawMeta: req.Meta, Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
 		Caller: string(req.Caller), Tracing: req.Tracing, NodeID: req.Sender, Endpoint: ep,
 		service: ep.action.svc.fullName,
 	}
@@ -326,11 +326,12 @@ func (b *Broker) runRequest(req *packets.Request) (Value, error) {
 	if c.opts.Timeout <= 0 {
 		c.opts.Timeout = -1
 	}
-	res, err := ep.action.handler(c)
+	v, err := ep.action.handler(c)
+	res.Meta = c.metaValue()
 	if err != nil {
 		return Undefined, err
 	}
-	return resultValue(res), nil
+	return resultValue(v), nil
 }
 
 // Call calls an action and decodes its result into T.

@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"time"
+
+	"github.com/molbridge/molbridge/packets"
 )
 
 // Context is the Moleculer context of one action call or event delivery.
@@ -33,8 +35,10 @@ type Context struct {
 	Action string
 	// Params are the call's params or the event's data.
 	Params Value
-	// Meta travels with the call; a handler's changes reach the caller.
-	Meta Meta
+	// meta travels with the call (see Meta). It is nil until Meta decodes
+	// rawMeta, the meta another node sent.
+	meta    Meta
+	rawMeta packets.Value
 
 	// EventName is the concrete event name, for events.
 	EventName string
@@ -55,6 +59,46 @@ type Context struct {
 	fallbackResult bool
 }
 
+// Meta returns the call's or event's meta, never nil. A handler's changes
+// reach the caller, and a child call or event passes it on. Meta from
+// another node is decoded on the first call; until then a served request
+// sends it back as it came, unread.
+func (c *Context) Meta() Meta {
+	if c.meta == nil {
+		c.meta = c.decodeMeta()
+	}
+	return c.meta
+}
+
+func (c *Context) decodeMeta() Meta {
+	m, err := c.rawMeta.Map()
+	if err != nil && c.broker != nil {
+		c.broker.log.Warn("Meta from another node could not be decoded; the handler sees none.",
+			"nodeID", c.NodeID, "requestID", c.RequestID, "error", err)
+	}
+	c.rawMeta = packets.Undefined
+	if m == nil {
+		m = Meta{}
+	}
+	return m
+}
+
+// emptyMeta is the meta of a packet when the context has none. Nothing
+// changes it: it only goes into packets.
+var emptyMeta = packets.ValueOf(Meta{})
+
+// metaValue is the meta to send in a packet: as it came when nothing has
+// read it, and {} for none, as JS's meta is `payload.meta || {}`.
+func (c *Context) metaValue() packets.Value {
+	if c.meta == nil {
+		if c.rawMeta.IsUndefined() || c.rawMeta.IsNull() {
+			return emptyMeta
+		}
+		return c.rawMeta
+	}
+	return packets.ValueOf(c.meta)
+}
+
 // Options returns the call's options. Middlewares may change them: the
 // Timeout middleware, for one, fills in the timeout the call runs with.
 func (c *Context) Options() *CallOptions { return &c.opts }
@@ -71,7 +115,7 @@ func (c *Context) Service() string { return c.service }
 // Call calls an action as a child of this context: the level grows by one,
 // the request ID and meta are passed on, the remaining time of the
 // distributed timeout limits the call, and the callee's meta changes merge
-// into c.Meta.
+// into c.Meta().
 func (c *Context) Call(action string, params any, opts ...CallOption) (Value, error) {
 	return c.broker.Call(c, action, params, opts...)
 }

@@ -147,7 +147,7 @@ func (b *Broker) broadcastLocal(c *Context) {
 func (b *Broker) eventPacket(c *Context, groups []string, broadcast bool) *packets.Event {
 	return &packets.Event{
 		ID: newID(), Event: c.EventName, Data: c.Params, Groups: groups, Broadcast: broadcast,
-		Meta: c.Meta, Level: c.Level, Tracing: c.Tracing, ParentID: packets.NullString(c.ParentID),
+		Meta: c.metaValue(), Level: c.Level, Tracing: c.Tracing, ParentID: packets.NullString(c.ParentID),
 		RequestID: c.RequestID, Caller: packets.NullString(c.Caller),
 	}
 }
@@ -188,16 +188,16 @@ func (b *Broker) onEvent(p *packets.Event) {
 	if p.Broadcast {
 		eventType = "broadcast"
 	}
-	meta := p.Meta
-	if meta == nil {
-		meta = Meta{}
-	}
 	c := &Context{
 		Context: context.Background(), broker: b, ID: p.ID, EventName: p.Event, EventType: eventType,
-		EventGroups: p.Groups, Params: p.Data, Meta: meta, Level: p.Level, RequestID: p.RequestID,
+		EventGroups: p.Groups, Params: p.Data, rawMeta: p.Meta, Level: p.Level, RequestID: p.RequestID,
 		ParentID: string(p.ParentID), Caller: string(p.Caller), Tracing: p.Tracing, NodeID: p.Sender,
 	}
-	for _, ep := range b.reg.localEventTargets(p.Event, p.Groups, p.Broadcast, c) {
+	targets := b.reg.localEventTargets(p.Event, p.Groups, p.Broadcast, c)
+	if len(targets) > 1 {
+		c.Meta() // the handlers share one meta, as in JS
+	}
+	for _, ep := range targets {
 		b.callEventHandler(c, ep.event, eventType)
 	}
 }

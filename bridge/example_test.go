@@ -25,7 +25,7 @@ func Example() {
 			Name:   "hello",
 			Params: bridge.Schema{"name": "string"},
 			Handler: bridge.Typed(func(ctx *bridge.Context, p struct{ Name string }) (string, error) {
-				ctx.Meta["greeted"] = p.Name
+				ctx.Meta()["greeted"] = p.Name
 				return "Hello, " + p.Name + "!", nil
 			}),
 		}},

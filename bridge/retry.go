@@ -63,6 +63,7 @@ func retryMiddleware(b *Broker) Middleware {
 // endpoint afresh, even for a call made to one node: JS retries with
 // broker.call(name, params, { ctx }), whose endpoint lookup sees no nodeID.
 func (c *Context) retryCopy(base context.Context) *Context {
+	c.Meta() // the attempts share one meta
 	cc := *c
 	cc.Context = base
 	cc.ID = newID()

@@ -16,7 +16,7 @@ import (
 // action catalog does with the first definition it sees.
 func TestActionStrategy(t *testing.T) {
 	bus := memory.NewBus()
-	shardKey := func(ctx *Context) any { return ctx.Meta["never"] } // not published
+	shardKey := func(ctx *Context) any { return ctx.Meta()["never"] } // not published
 	svc := func(id string) Service {
 		return Service{Name: "svc", Actions: []Action{
 			{Name: "who", Strategy: "Shard", StrategyOptions: map[string]any{"shardKey": "k", "vnodes": 3, "fn": shardKey},
@@ -50,7 +50,7 @@ func TestActionStrategy(t *testing.T) {
 	eps := testEndpoints(ids...)
 	for i := range 30 {
 		key := fmt.Sprint("user-", i)
-		want := ref.Select(eps, &Context{Meta: Meta{}, Params: packets.ValueOf(map[string]any{"k": key})}).NodeID
+		want := ref.Select(eps, &Context{meta: Meta{}, Params: packets.ValueOf(map[string]any{"k": key})}).NodeID
 		for range 2 {
 			got, err := Call[string](context.Background(), client, "svc.who", map[string]any{"k": key})
 			if err != nil || got != want {

@@ -91,7 +91,7 @@ func shardKeyFunc(opt any) func(*Context) any {
 		}
 		if k[0] == '#' {
 			get := compileJSPath(k[1:])
-			return func(ctx *Context) any { return get(map[string]any(ctx.Meta)) }
+			return func(ctx *Context) any { return get(ctx.Meta()) }
 		}
 		get := compileJSPath(k)
 		return func(ctx *Context) any {

@@ -81,7 +81,7 @@ func TestShardMatchesJS(t *testing.T) {
 			s.intn = noRandom(t)
 			eps := testEndpoints(c.Nodes...)
 			for i, r := range c.Requests {
-				ctx := &Context{Params: packets.ValueOf(r.Params), Meta: r.Meta}
+				ctx := &Context{Params: packets.ValueOf(r.Params), meta: r.Meta}
 				got := s.Select(eps, ctx)
 				if got == nil || got.NodeID != c.Picks[i] {
 					t.Fatalf("request %d (%s): picked %v, JS picks %s", i, jsonOf(r), got, c.Picks[i])
@@ -200,7 +200,7 @@ func TestShardKeys(t *testing.T) {
 	}
 	byParam := NewShard(nil, map[string]any{"shardKey": "id"})
 	byMeta := NewShard(nil, map[string]any{"shardKey": "#tenant"})
-	byFunc := NewShard(nil, map[string]any{"shardKey": func(ctx *Context) any { return ctx.Meta["k"] }})
+	byFunc := NewShard(nil, map[string]any{"shardKey": func(ctx *Context) any { return ctx.Meta()["k"] }})
 	for _, s := range []*Shard{byParam, byMeta, byFunc} {
 		s.intn = noRandom(t)
 	}
@@ -216,10 +216,10 @@ func TestShardKeys(t *testing.T) {
 		if got := pick(byParam, &Context{Params: packets.ValueOf(map[string]any{"id": i})}); got != want {
 			t.Fatalf("key %d as an int went to %s, as a float64 to %s", i, got, want)
 		}
-		if got := pick(byMeta, &Context{Meta: Meta{"tenant": strconv.Itoa(i)}}); got != want {
+		if got := pick(byMeta, &Context{meta: Meta{"tenant": strconv.Itoa(i)}}); got != want {
 			t.Fatalf("meta key %q went to %s, param %d to %s", strconv.Itoa(i), got, i, want)
 		}
-		if got := pick(byFunc, &Context{Meta: Meta{"k": i}}); got != want {
+		if got := pick(byFunc, &Context{meta: Meta{"k": i}}); got != want {
 			t.Fatalf("func key %d went to %s, param to %s", i, got, want)
 		}
 	}

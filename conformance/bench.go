@@ -54,16 +54,16 @@ func LoadBenchPayloads() (map[protocol.PacketType]packets.Payload, error) {
 }
 
 // goValues turns the JSON text in p into Go values, as a Go node builds
-// the packets it sends: params, data, and INFO's settings, metadata and
-// descriptors.
+// the packets it sends: params, data, meta, and INFO's settings, metadata
+// and descriptors.
 func goValues(p packets.Payload) error {
 	switch x := p.(type) {
 	case *packets.Request:
-		return goValue(&x.Params)
+		return errors.Join(goValue(&x.Params), goValue(&x.Meta))
 	case *packets.Response:
-		return goValue(&x.Data)
+		return errors.Join(goValue(&x.Data), goValue(&x.Meta))
 	case *packets.Event:
-		return goValue(&x.Data)
+		return errors.Join(goValue(&x.Data), goValue(&x.Meta))
 	case *packets.Info:
 		for i := range x.Services {
 			s := &x.Services[i]

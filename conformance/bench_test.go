@@ -65,16 +65,16 @@ func BenchmarkSerializers(b *testing.B) {
 }
 
 // readValues reads what p keeps encoded into plain Go data: params, data,
-// and INFO's settings, metadata and descriptors.
+// meta, and INFO's settings, metadata and descriptors.
 func readValues(p packets.Payload) error {
-	var v packets.Value
+	var v, meta packets.Value
 	switch x := p.(type) {
 	case *packets.Request:
-		v = x.Params
+		v, meta = x.Params, x.Meta
 	case *packets.Response:
-		v = x.Data
+		v, meta = x.Data, x.Meta
 	case *packets.Event:
-		v = x.Data
+		v, meta = x.Data, x.Meta
 	case *packets.Info:
 		for _, s := range x.Services {
 			if _, err := s.Settings.Interface(); err != nil {
@@ -97,6 +97,9 @@ func readValues(p packets.Payload) error {
 		return nil
 	default:
 		return nil
+	}
+	if _, err := meta.Map(); err != nil {
+		return err
 	}
 	_, err := v.Interface()
 	return err

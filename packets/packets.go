@@ -55,7 +55,8 @@ func New(t protocol.PacketType) (Payload, error) {
 	return nil, fmt.Errorf("packets: unknown packet type %q", t)
 }
 
-// Meta is a context's meta object. JS always sends one, {} when empty.
+// Meta is a context's meta object in Go: what [Value.Map] gives for the
+// Meta field of a REQ, RES or EVENT.
 type Meta = map[string]any
 
 // NullString is a string that JS sends as null when it has none, as the
@@ -76,7 +77,10 @@ type Request struct {
 	ID     string `json:"id"`
 	Action string `json:"action"`
 	Params Value  `json:"params,omitzero"`
-	Meta   Meta   `json:"meta"`
+	// Meta is the context's meta object, kept encoded when decoded. JS
+	// always sends one. Undefined is written as null, or as {} where meta
+	// travels as JSON text (Avro, ProtoBuf, Thrift).
+	Meta Value `json:"meta"`
 	// Timeout is the remaining distributed timeout in milliseconds; 0 is none.
 	Timeout   float64    `json:"timeout"`
 	Level     int        `json:"level"`
@@ -95,8 +99,9 @@ func (*Request) Type() protocol.PacketType { return protocol.Request }
 
 // Response is a RES packet: the outcome of a request.
 type Response struct {
-	ID      string        `json:"id"`
-	Meta    Meta          `json:"meta"`
+	ID string `json:"id"`
+	// Meta is the callee's meta object, as Request.Meta.
+	Meta    Value         `json:"meta"`
 	Success bool          `json:"success"`
 	Data    Value         `json:"data,omitzero"`
 	Error   *ErrorPayload `json:"error,omitempty"`
@@ -122,12 +127,13 @@ type ErrorPayload struct {
 
 // Event is an EVENT packet: an emitted or broadcast event for one node.
 type Event struct {
-	ID        string     `json:"id"`
-	Event     string     `json:"event"`
-	Data      Value      `json:"data,omitzero"`
-	Groups    []string   `json:"groups,omitempty"`
-	Broadcast bool       `json:"broadcast"`
-	Meta      Meta       `json:"meta"`
+	ID        string   `json:"id"`
+	Event     string   `json:"event"`
+	Data      Value    `json:"data,omitzero"`
+	Groups    []string `json:"groups,omitempty"`
+	Broadcast bool     `json:"broadcast"`
+	// Meta is the context's meta object, as Request.Meta.
+	Meta      Value      `json:"meta"`
 	Level     int        `json:"level"`
 	Tracing   *bool      `json:"tracing"`
 	ParentID  NullString `json:"parentID"`

@@ -28,7 +28,7 @@ func echoReport(ctx *bridge.Context) (map[string]any, error) {
 	}
 	return map[string]any{
 		"params":    params,
-		"meta":      maps.Clone(ctx.Meta),
+		"meta":      maps.Clone(ctx.Meta()),
 		"nodeID":    ctx.Broker().NodeID(),
 		"caller":    nullable(ctx.Caller),
 		"level":     ctx.Level,
@@ -75,7 +75,7 @@ func (g *goEcho) service() bridge.Service {
 		Actions: []bridge.Action{
 			{Name: "echo", Handler: func(ctx *bridge.Context) (any, error) {
 				r, err := echoReport(ctx)
-				ctx.Meta["echoed"] = true
+				ctx.Meta()["echoed"] = true
 				return r, err
 			}},
 			{Name: "raw", Handler: func(ctx *bridge.Context) (any, error) {
@@ -138,7 +138,7 @@ func (g *goEcho) service() bridge.Service {
 					return nil, err
 				}
 				return map[string]any{"result": res, "resultUndefined": v.IsUndefined(),
-					"meta": ctx.Meta, "id": ctx.ID, "requestID": ctx.RequestID, "level": ctx.Level}, nil
+					"meta": ctx.Meta(), "id": ctx.ID, "requestID": ctx.RequestID, "level": ctx.Level}, nil
 			}},
 			{Name: "slow", Handler: func(ctx *bridge.Context) (any, error) {
 				time.Sleep(msParam(paramMap(ctx), "ms"))
@@ -150,7 +150,7 @@ func (g *goEcho) service() bridge.Service {
 				return map[string]any{"slept": true}, nil
 			}},
 			{Name: "metaFail", Handler: func(ctx *bridge.Context) (any, error) {
-				ctx.Meta["failed"] = true
+				ctx.Meta()["failed"] = true
 				return nil, bridge.NewClientError("failed after setting meta", 400, "META_FAIL", nil)
 			}},
 			{Name: "deadline", Handler: func(ctx *bridge.Context) (any, error) {

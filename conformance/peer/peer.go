@@ -132,10 +132,7 @@ func nullable(s string) any {
 // echo returns what the call brought, and sets meta.echoed so that the
 // caller sees the meta merged back.
 func echo(ctx *bridge.Context) (any, error) {
-	meta := maps.Clone(ctx.Meta) // taken before echoed is set
-	if meta == nil {
-		meta = bridge.Meta{}
-	}
+	meta := maps.Clone(ctx.Meta()) // taken before echoed is set
 	res := map[string]any{
 		"meta":      meta,
 		"nodeID":    ctx.Broker().NodeID(),
@@ -147,10 +144,7 @@ func echo(ctx *bridge.Context) (any, error) {
 	if !ctx.Params.IsUndefined() {
 		res["params"] = ctx.Params // the Value marshals as it was received
 	}
-	if ctx.Meta == nil {
-		ctx.Meta = bridge.Meta{}
-	}
-	ctx.Meta["echoed"] = true
+	ctx.Meta()["echoed"] = true
 	return res, nil
 }
 

@@ -23,7 +23,7 @@ func TestMarshal(t *testing.T) {
 			"list": []any{"x", 1.5, nil, []byte{}},
 			"html": "<&>",
 		}),
-		Meta:     packets.Meta{"m": map[string]any{"b": []byte("A")}},
+		Meta:     packets.ValueOf(packets.Meta{"m": map[string]any{"b": []byte("A")}}),
 		Timeout:  1500.5,
 		Level:    1,
 		Tracing:  &tr,
@@ -67,11 +67,15 @@ func TestParseAndEncode(t *testing.T) {
 	if v, ok := req.Params.Go(); !ok || !bytes.Equal(v.([]byte), []byte{1, 2}) {
 		t.Errorf("params = %#v", v)
 	}
-	if b, ok := req.Meta["k"].([]byte); !ok || !bytes.Equal(b, []byte{3}) {
-		t.Errorf("meta.k = %#v", req.Meta["k"])
+	meta, err := req.Meta.Map()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := req.Meta["n"].(map[string]any); !ok {
-		t.Errorf("meta.n (byte 300) revived: %#v", req.Meta["n"])
+	if b, ok := meta["k"].([]byte); !ok || !bytes.Equal(b, []byte{3}) {
+		t.Errorf("meta.k = %#v", meta["k"])
+	}
+	if _, ok := meta["n"].(map[string]any); !ok {
+		t.Errorf("meta.n (byte 300) revived: %#v", meta["n"])
 	}
 	// Top level only: params is binary, meta.k stays an object.
 	top, err := Parse(protocol.Request, in, TopLevelBuffers)
@@ -82,8 +86,10 @@ func TestParseAndEncode(t *testing.T) {
 	if v, ok := treq.Params.Go(); !ok || !bytes.Equal(v.([]byte), []byte{1, 2}) {
 		t.Errorf("top level: params = %#v", v)
 	}
-	if _, ok := treq.Meta["k"].(map[string]any); !ok {
-		t.Errorf("top level: meta.k = %#v", treq.Meta["k"])
+	if tmeta, err := treq.Meta.Map(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := tmeta["k"].(map[string]any); !ok {
+		t.Errorf("top level: meta.k = %#v", tmeta["k"])
 	}
 	// Without revival the shapes stay objects; the JSON view is the same.
 	p2, err := Parse(protocol.Request, in, NoBuffers)

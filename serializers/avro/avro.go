@@ -320,6 +320,11 @@ func appendObject(b []byte, m map[string]any) ([]byte, error) {
 	return appendJSON(b, func(b []byte) ([]byte, error) { return jsonlike.AppendObject(b, m) })
 }
 
+// appendMeta writes a context's meta as JSON text.
+func appendMeta(b []byte, m packets.Value) ([]byte, error) {
+	return appendJSON(b, func(b []byte) ([]byte, error) { return customfields.AppendMeta(b, m) })
+}
+
 func appendEvent(p *packets.Event) ([]byte, error) {
 	size := envSize(&p.Envelope) + len(p.ID) + len(p.Event) + len(p.ParentID) +
 		len(p.RequestID) + len(p.Caller) + 128
@@ -344,7 +349,7 @@ func appendEvent(p *packets.Event) ([]byte, error) {
 		b = appendLong(b, 0)
 	}
 	b = appendBool(b, p.Broadcast)
-	if b, err = appendObject(b, p.Meta); err != nil {
+	if b, err = appendMeta(b, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	if b, err = appendInt(b, "level", int64(p.Level)); err != nil {
@@ -369,7 +374,7 @@ func appendRequest(p *packets.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("params: %w", err)
 	}
-	if b, err = appendObject(b, p.Meta); err != nil {
+	if b, err = appendMeta(b, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	b = appendDouble(appendSome(b), p.Timeout)
@@ -399,7 +404,7 @@ func appendResponse(p *packets.Response) ([]byte, error) {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	b = appendOptBytes(b, perr)
-	if b, err = appendObject(b, p.Meta); err != nil {
+	if b, err = appendMeta(b, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	b = appendOptBool(b, p.Stream)
@@ -666,7 +671,7 @@ func (d *decoder) event() (*packets.Event, error) {
 		}
 	}
 	p.Broadcast = d.boolean()
-	meta := d.string()
+	meta := d.bytes()
 	p.Level = int(d.int())
 	p.Tracing = d.optBool()
 	p.ParentID = packets.NullString(d.optString())
@@ -695,7 +700,7 @@ func (d *decoder) request() (*packets.Request, error) {
 	p.Action = d.string()
 	params := d.optBytes()
 	typ := d.int()
-	meta := d.string()
+	meta := d.bytes()
 	if d.union() {
 		p.Timeout = d.double()
 	}
@@ -729,7 +734,7 @@ func (d *decoder) response() (*packets.Response, error) {
 	data := d.optBytes()
 	typ := d.int()
 	perr := d.optBytes()
-	meta := d.string()
+	meta := d.bytes()
 	p.Stream = d.optBool()
 	p.Seq = d.optInt()
 	if d.err != nil {

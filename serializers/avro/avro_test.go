@@ -86,7 +86,7 @@ func TestDecodingRules(t *testing.T) {
 	s := Serializer{}
 	hb := func(tail ...byte) []byte { return append([]byte{0x02, '4', 0x04, 'n', '1'}, tail...) }
 	// A boolean byte other than 0 is true (avsc's readBoolean is !!byte).
-	b, _ := s.Marshal(&packets.Response{ID: "1", Success: true, Meta: packets.Meta{}})
+	b, _ := s.Marshal(&packets.Response{ID: "1", Success: true, Meta: packets.ValueOf(packets.Meta{})})
 	i := bytes.IndexByte(b, 1) // the success byte follows "1"
 	b[i] = 7
 	p, err := s.Unmarshal(protocol.Response, b)

@@ -142,11 +142,8 @@ func value(p *jsonlike.Parser, data []byte) (packets.Value, error) {
 	return packets.RawValue(jsonlike.Codec, data[start:p.Pos()]), nil
 }
 
-// meta reads meta: an object or null (nil).
-func meta(p *jsonlike.Parser) (packets.Meta, error) {
-	m, err := p.NullableMap(1, "meta")
-	return m, err
-}
+// meta reads meta: an object, kept as JSON text, or null.
+func meta(p *jsonlike.Parser) (packets.Value, error) { return p.RawObject(1, "meta") }
 
 // seq reads a stream's sequence number: an integer or null (nil).
 func seq(p *jsonlike.Parser) (*int64, error) {

@@ -135,11 +135,12 @@ func appendEnvelope(b []byte, e *packets.Envelope) []byte {
 	return append(b, '}')
 }
 
-func appendMeta(b []byte, m packets.Meta) ([]byte, error) {
-	if m == nil {
+// appendMeta writes a context's meta; undefined is written as null.
+func appendMeta(b []byte, m packets.Value) ([]byte, error) {
+	if m.IsUndefined() {
 		return append(b, "null"...), nil
 	}
-	return jsonlike.AppendObject(b, m)
+	return appendValue(b, m)
 }
 
 func appendValue(b []byte, v packets.Value) ([]byte, error) {

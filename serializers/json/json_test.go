@@ -55,7 +55,7 @@ func TestUndefinedAndNull(t *testing.T) {
 	if !p.(*packets.Response).Data.IsNull() {
 		t.Error("null data is not null")
 	}
-	b, _ := s.Marshal(&packets.Response{ID: "1", Meta: packets.Meta{}, Success: true, Data: packets.ValueOf([]byte("hi"))})
+	b, _ := s.Marshal(&packets.Response{ID: "1", Meta: packets.ValueOf(packets.Meta{}), Success: true, Data: packets.ValueOf([]byte("hi"))})
 	if want := `{"id":"1","meta":{},"success":true,"data":{"type":"Buffer","data":[104,105]},"ver":"","sender":""}`; string(b) != want {
 		t.Errorf("buffer: %s", b)
 	}

@@ -122,11 +122,17 @@ func appendValue(b []byte, num, typeNum protowire.Number, v packets.Value) ([]by
 	return appendInt32(b, typeNum, typ), nil
 }
 
-func appendMeta(b []byte, num protowire.Number, m packets.Meta) ([]byte, error) {
+// appendObject writes INFO's config or metadata as JSON text, {} when empty.
+func appendObject(b []byte, num protowire.Number, m map[string]any) ([]byte, error) {
 	if len(m) == 0 {
 		return appendString(b, num, "{}"), nil
 	}
 	return appendDelimited(b, num, func(b []byte) ([]byte, error) { return jsonlike.AppendObject(b, m) })
+}
+
+// appendMeta writes a context's meta as JSON text.
+func appendMeta(b []byte, num protowire.Number, m packets.Value) ([]byte, error) {
+	return appendDelimited(b, num, func(b []byte) ([]byte, error) { return customfields.AppendMeta(b, m) })
 }
 
 func appendEnvelope(b []byte, e *packets.Envelope) []byte {
@@ -233,7 +239,7 @@ func marshalInfo(p *packets.Info) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("services: %w", err)
 	}
-	if b, err = appendMeta(b, infoConfig, p.Config); err != nil {
+	if b, err = appendObject(b, infoConfig, p.Config); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	for _, ip := range p.IPList {
@@ -249,7 +255,7 @@ func marshalInfo(p *packets.Info) ([]byte, error) {
 		return nil, err
 	}
 	b = appendString(b, infoInstanceID, p.InstanceID)
-	if b, err = appendMeta(b, infoMetadata, p.Metadata); err != nil {
+	if b, err = appendObject(b, infoMetadata, p.Metadata); err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
 	return b, nil
@@ -356,7 +362,7 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 	var (
 		params    []byte
 		paramsTyp int32
-		meta      string
+		meta      []byte
 	)
 	for {
 		ok, err := r.next()
@@ -381,7 +387,7 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 		case r.num == reqParamsType && varint:
 			paramsTyp = int32(r.u)
 		case r.num == reqMeta && bytesField:
-			meta = r.str()
+			meta = r.bytes()
 		case r.num == reqTimeout && r.is(protowire.Fixed64Type):
 			p.Timeout = math.Float64frombits(r.u)
 		case r.num == reqLevel && varint:
@@ -416,7 +422,7 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 	var (
 		d       []byte
 		dataTyp int32
-		meta    string
+		meta    []byte
 		perr    string
 	)
 	for {
@@ -444,7 +450,7 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 		case r.num == resError && bytesField:
 			perr = r.str()
 		case r.num == resMeta && bytesField:
-			meta = r.str()
+			meta = r.bytes()
 		case r.num == resStream && varint:
 			p.Stream = r.boolPtr()
 		case r.num == resSeq && varint:
@@ -470,7 +476,7 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 	var (
 		d       []byte
 		dataTyp int32
-		meta    string
+		meta    []byte
 	)
 	for {
 		ok, err := r.next()
@@ -502,7 +508,7 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 		case r.num == evBroadcast && varint:
 			p.Broadcast = r.u != 0
 		case r.num == evMeta && bytesField:
-			meta = r.str()
+			meta = r.bytes()
 		case r.num == evLevel && varint:
 			p.Level = int(int32(r.u))
 		case r.num == evTracing && varint:

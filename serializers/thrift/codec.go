@@ -158,6 +158,11 @@ func appendObject(b []byte, k key, m map[string]any) ([]byte, error) {
 	return appendText(b, k, func(b []byte) ([]byte, error) { return jsonlike.AppendObject(b, m) })
 }
 
+// appendMeta writes a context's meta as JSON text.
+func appendMeta(b []byte, k key, m packets.Value) ([]byte, error) {
+	return appendText(b, k, func(b []byte) ([]byte, error) { return customfields.AppendMeta(b, m) })
+}
+
 // valueSize estimates what a value's bytes take: raw JSON its length, any
 // other value 64 bytes.
 func valueSize(v packets.Value) int {
@@ -177,7 +182,7 @@ func marshalRequest(p *packets.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("params: %w", err)
 	}
-	if b, err = appendObject(b, reqMeta, p.Meta); err != nil {
+	if b, err = appendMeta(b, reqMeta, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	b = appendDouble(b, reqTimeout, p.Timeout)
@@ -213,7 +218,7 @@ func marshalResponse(p *packets.Response) ([]byte, error) {
 		}
 		b = appendBinary(b, resError, perr)
 	}
-	if b, err = appendObject(b, resMeta, p.Meta); err != nil {
+	if b, err = appendMeta(b, resMeta, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	b = appendOptBool(b, resStream, p.Stream)
@@ -242,7 +247,7 @@ func marshalEvent(p *packets.Event) ([]byte, error) {
 		b = appendStrings(b, evGroups, p.Groups)
 	}
 	b = appendBool(b, evBroadcast, p.Broadcast)
-	if b, err = appendObject(b, evMeta, p.Meta); err != nil {
+	if b, err = appendMeta(b, evMeta, p.Meta); err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
 	if b, err = appendCheckedI32(b, evLevel, "level", int64(p.Level)); err != nil {
@@ -355,7 +360,7 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 	var (
 		params    []byte
 		paramsTyp int32
-		meta      string
+		meta      []byte
 	)
 	for r.next() {
 		switch r.key {
@@ -372,7 +377,7 @@ func unmarshalRequest(data []byte) (*packets.Request, error) {
 		case reqParamsType:
 			paramsTyp = r.i32()
 		case reqMeta:
-			meta = r.str()
+			meta = r.bin()
 		case reqTimeout:
 			p.Timeout = r.double()
 		case reqLevel:
@@ -410,9 +415,10 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 	p := new(packets.Response)
 	r := newReader(data)
 	var (
-		d          []byte
-		dataTyp    int32
-		meta, perr string
+		d       []byte
+		dataTyp int32
+		perr    string
+		meta    []byte
 	)
 	for r.next() {
 		switch r.key {
@@ -431,7 +437,7 @@ func unmarshalResponse(data []byte) (*packets.Response, error) {
 		case resError:
 			perr = r.str()
 		case resMeta:
-			meta = r.str()
+			meta = r.bin()
 		case resStream:
 			p.Stream = r.boolPtr()
 		case resSeq:
@@ -462,7 +468,7 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 	var (
 		d       []byte
 		dataTyp int32
-		meta    string
+		meta    []byte
 	)
 	for r.next() {
 		switch r.key {
@@ -483,7 +489,7 @@ func unmarshalEvent(data []byte) (*packets.Event, error) {
 		case evBroadcast:
 			p.Broadcast = r.boolean()
 		case evMeta:
-			meta = r.str()
+			meta = r.bin()
 		case evLevel:
 			p.Level = int(r.i32())
 		case evTracing:

@@ -445,7 +445,7 @@ func event(p *packets.Event) (*wire.PacketEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := customfields.MarshalMeta(p.Meta)
+	meta, err := customfields.AppendMeta(nil, p.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +473,7 @@ func request(p *packets.Request) (*wire.PacketRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := customfields.MarshalMeta(p.Meta)
+	meta, err := customfields.AppendMeta(nil, p.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +501,7 @@ func response(p *packets.Response) (*wire.PacketResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := customfields.MarshalMeta(p.Meta)
+	meta, err := customfields.AppendMeta(nil, p.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -598,7 +598,7 @@ func fromEvent(m *wire.PacketEvent) (*packets.Event, error) {
 	if p.Data, err = customfields.ToValue(int32(m.GetDataType()), m.Data); err != nil {
 		return nil, err
 	}
-	if p.Meta, err = customfields.UnmarshalMeta(m.GetMeta()); err != nil {
+	if p.Meta, err = customfields.UnmarshalMeta([]byte(m.GetMeta())); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -615,7 +615,7 @@ func fromRequest(m *wire.PacketRequest) (*packets.Request, error) {
 	if p.Params, err = customfields.ToValue(int32(m.GetParamsType()), m.Params); err != nil {
 		return nil, err
 	}
-	if p.Meta, err = customfields.UnmarshalMeta(m.GetMeta()); err != nil {
+	if p.Meta, err = customfields.UnmarshalMeta([]byte(m.GetMeta())); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -633,7 +633,7 @@ func fromResponse(m *wire.PacketResponse) (*packets.Response, error) {
 	if p.Error, err = customfields.UnmarshalError(m.GetError()); err != nil {
 		return nil, err
 	}
-	if p.Meta, err = customfields.UnmarshalMeta(m.GetMeta()); err != nil {
+	if p.Meta, err = customfields.UnmarshalMeta([]byte(m.GetMeta())); err != nil {
 		return nil, err
 	}
 	return p, nil

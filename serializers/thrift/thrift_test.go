@@ -101,7 +101,7 @@ func TestDecodingRules(t *testing.T) {
 // not overwrite.
 func TestValuesReferToInput(t *testing.T) {
 	s := Serializer{}
-	b, err := s.Marshal(&packets.Response{Data: packets.RawValue(packets.JSON, []byte(`[1]`)), Meta: packets.Meta{}})
+	b, err := s.Marshal(&packets.Response{Data: packets.RawValue(packets.JSON, []byte(`[1]`)), Meta: packets.ValueOf(packets.Meta{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,17 +109,29 @@ func ToValue(typ int32, b []byte) (packets.Value, error) {
 	return packets.RawValue(jsonlike.Codec, b), nil
 }
 
-// MarshalMeta returns a context's meta in JSON. JS always sends meta and
-// always parses it, so an empty or nil meta is sent as {}.
-func MarshalMeta(m packets.Meta) ([]byte, error) {
-	if len(m) == 0 {
-		return emptyObject, nil
+// AppendMeta appends a context's meta in JSON. JS always sends meta and
+// always parses it, so an undefined or null meta is sent as {}. Meta held
+// as JSON text is sent as it is.
+func AppendMeta(b []byte, m packets.Value) ([]byte, error) {
+	if m.IsUndefined() || m.IsNull() {
+		return append(b, emptyObject...), nil
 	}
-	return jsonlike.AppendObject(make([]byte, 0, 64), m)
+	if raw, ok := m.Raw(packets.JSONFormat); ok {
+		return append(b, raw...), nil
+	}
+	x, err := m.Interface() // a Go map, or raw bytes in another serializer's format
+	if err != nil {
+		return nil, err
+	}
+	if x == nil {
+		return append(b, emptyObject...), nil
+	}
+	return jsonlike.AppendAny(b, x)
 }
 
-// UnmarshalMeta decodes meta. Empty text (ProtoBuf's default, on which JS
-// would throw) and null read as an empty meta.
+// UnmarshalMeta checks meta's JSON text, an object, and keeps it, referring
+// to b. Empty text (ProtoBuf's default, on which JS would throw) and null
+// read as an empty meta.
 //
 // A meta encoded twice, a JSON string holding the JSON of an object, reads
 // as that object. JS sends such metas in the chunks of a streamed response:
@@ -127,19 +139,21 @@ func MarshalMeta(m packets.Meta) ([]byte, error) {
 // and transit.js copies the chunks from that header, so their meta is
 // encoded again (JS's receiver then decodes the string "{...}" and merges
 // its characters into the caller's meta with Object.assign).
-func UnmarshalMeta[T ~string | ~[]byte](b T) (packets.Meta, error) {
+func UnmarshalMeta(b []byte) (packets.Value, error) {
 	if len(b) > 0 && b[0] == '"' {
 		var inner string
-		if err := json.Unmarshal([]byte(b), &inner); err != nil {
-			return nil, fmt.Errorf("meta: %w", err)
+		if err := json.Unmarshal(b, &inner); err != nil {
+			return packets.Undefined, fmt.Errorf("meta: %w", err)
 		}
-		return UnmarshalMeta(inner)
+		return UnmarshalMeta([]byte(inner))
 	}
-	m, err := unmarshalObject(b)
-	if err != nil {
-		return nil, fmt.Errorf("meta: %w", err)
+	if len(b) == 0 || string(b) == "null" {
+		return packets.RawValue(jsonlike.Codec, emptyObject), nil
 	}
-	return m, nil
+	if !jsonlike.ValidObject(b) {
+		return packets.Undefined, errors.New("meta: not a JSON object")
+	}
+	return packets.RawValue(jsonlike.Codec, b), nil
 }
 
 // MarshalObject returns INFO's config or metadata in JSON, {} when empty:

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/molbridge/molbridge/packets"
+	"github.com/molbridge/molbridge/serializers/internal/jsonlike"
 )
 
 // fakeCodec stands for a value another serializer decoded lazily.
@@ -80,8 +81,18 @@ func TestToValue(t *testing.T) {
 }
 
 func TestTextFields(t *testing.T) {
-	for _, in := range []string{"", "null", "{}"} {
-		m, err := UnmarshalMeta(in)
+	meta := func(in string) (map[string]any, error) {
+		v, err := UnmarshalMeta([]byte(in))
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.Raw(packets.JSONFormat); !ok {
+			t.Errorf("meta %q is not kept as JSON text", in)
+		}
+		return v.Map()
+	}
+	for _, in := range []string{"", "null", "{}", " {} "} {
+		m, err := meta(in)
 		if err != nil || m == nil || len(m) != 0 {
 			t.Errorf("meta %q: %v %v", in, m, err)
 		}
@@ -90,22 +101,33 @@ func TestTextFields(t *testing.T) {
 			t.Errorf("object %q: %v %v", in, o, err)
 		}
 	}
-	for _, in := range []string{`[1]`, `"x"`, `"[1]"`, `"\"{}\""x`, `"`} {
-		if m, err := UnmarshalMeta(in); err == nil {
+	for _, in := range []string{`[1]`, `"x"`, `"[1]"`, `"\"{}\""x`, `"`, `1`, `{"a":}`, `{} {}`} {
+		if m, err := UnmarshalMeta([]byte(in)); err == nil {
 			t.Errorf("meta %s accepted: %v", in, m)
 		}
 	}
 	// A meta encoded twice (JS's response stream chunks) is the object.
 	for _, in := range []string{`"{\"a\":1}"`, `"\"{\\\"a\\\":1}\""`} {
-		if m, err := UnmarshalMeta(in); err != nil || len(m) != 1 || m["a"] != 1.0 {
+		if m, err := meta(in); err != nil || len(m) != 1 || m["a"] != 1.0 {
 			t.Errorf("meta %s: %v %v", in, m, err)
 		}
 	}
-	if m, err := UnmarshalMeta(`""`); err != nil || m == nil || len(m) != 0 {
+	if m, err := meta(`""`); err != nil || m == nil || len(m) != 0 {
 		t.Errorf(`meta "": %v %v`, m, err)
 	}
-	if b, _ := MarshalMeta(nil); string(b) != "{}" {
-		t.Errorf("nil meta: %s", b)
+	for _, c := range []struct {
+		in   packets.Value
+		want string
+	}{
+		{packets.Undefined, "{}"},
+		{packets.Null, "{}"},
+		{packets.ValueOf(packets.Meta{}), "{}"},
+		{packets.ValueOf(packets.Meta{"b": 1, "a": []byte("x")}), `{"a":{"type":"Buffer","data":[120]},"b":1}`},
+		{packets.RawValue(jsonlike.Codec, []byte(`{"z":1,"a":2}`)), `{"z":1,"a":2}`}, // as it came
+	} {
+		if b, err := AppendMeta([]byte("x"), c.in); err != nil || string(b) != "x"+c.want {
+			t.Errorf("AppendMeta(%v) = %s, %v; want x%s", c.in, b, err, c.want)
+		}
 	}
 	if b, _ := MarshalServices(nil); string(b) != "[]" {
 		t.Errorf("nil services: %s", b)

@@ -122,9 +122,9 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 		case "version":
 			s.Version, err = p.Value(depth + 1)
 		case "settings":
-			s.Settings, err = p.rawObject(depth+1, "settings")
+			s.Settings, err = p.RawObject(depth+1, "settings")
 		case "metadata":
-			s.Metadata, err = p.rawObject(depth+1, "metadata")
+			s.Metadata, err = p.RawObject(depth+1, "metadata")
 		case "actions":
 			s.Actions = nil
 			if null, err := p.Null(); null || err != nil {
@@ -166,8 +166,9 @@ func (p *Parser) service(s *packets.ServiceInfo, depth int) error {
 	})
 }
 
-// rawObject reads an object, kept as JSON text, or null.
-func (p *Parser) rawObject(depth int, field string) (packets.Value, error) {
+// RawObject reads an object, kept as JSON text, or null. depth is its
+// nesting.
+func (p *Parser) RawObject(depth int, field string) (packets.Value, error) {
 	switch p.Peek() {
 	case '{':
 		start := p.pos

@@ -803,6 +803,14 @@ func Valid(b []byte) bool {
 	return p.Skip(0) == nil && p.End() == nil
 }
 
+// ValidObject reports whether b is one JSON object.
+func ValidObject(b []byte) bool {
+	// a view of b, read only during this call
+	p := Parser{s: unsafe.String(unsafe.SliceData(b), len(b))}
+	p.WS()
+	return p.Peek() == '{' && p.Skip(0) == nil && p.End() == nil
+}
+
 // Codec is the packets.RawCodec of JSON text that the serializers keep
 // params and data in: its format is packets.JSONFormat, so the text passes
 // through a JSON encoder as it is, and decoding into a *any takes the

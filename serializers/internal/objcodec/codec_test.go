@@ -415,7 +415,7 @@ func normalize(v any) any {
 // that keeps the raw bytes.
 func TestLazyParams(t *testing.T) {
 	for _, f := range formats {
-		b, err := Marshal(f, &packets.Request{ID: "1", Params: packets.ValueOf(map[string]any{"a": 5, "tags": []string{"x"}}), Meta: packets.Meta{}})
+		b, err := Marshal(f, &packets.Request{ID: "1", Params: packets.ValueOf(map[string]any{"a": 5, "tags": []string{"x"}}), Meta: packets.ValueOf(packets.Meta{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +477,8 @@ func TestLongKeys(t *testing.T) {
 		}
 		req := p.(*packets.Request)
 		var params map[string]any
-		if err := req.Params.Decode(&params); err != nil || req.ID != "1" || req.Meta[long] != "v" || params[long] != 1.0 {
+		meta, _ := req.Meta.Map()
+		if err := req.Params.Decode(&params); err != nil || req.ID != "1" || meta[long] != "v" || params[long] != 1.0 {
 			t.Errorf("%s: %+v, params %v (%v)", f.Name(), req, params, err)
 		}
 	}

@@ -199,6 +199,15 @@ func (w *writer) mapAny(m map[string]any, depth int) error {
 	return nil
 }
 
+// meta writes a context's meta; undefined is written as null.
+func (w *writer) meta(v packets.Value) error {
+	if v.IsUndefined() {
+		w.null()
+		return nil
+	}
+	return w.value(v, 0)
+}
+
 // value writes a packets.Value: raw bytes of this format as they are, raw
 // bytes of another format decoded and encoded again, Go values encoded.
 func (w *writer) value(v packets.Value, depth int) error {

@@ -242,9 +242,9 @@ func (r *reader) service(s *packets.ServiceInfo) error {
 				s.Version = v
 			}
 		case "settings":
-			s.Settings, err = r.rawObject("settings")
+			s.Settings, err = r.rawObject("settings", 3)
 		case "metadata":
-			s.Metadata, err = r.rawObject("metadata")
+			s.Metadata, err = r.rawObject("metadata", 3)
 		case "actions":
 			s.Actions, err = readDescriptors(r, "actions", r.actionInfo)
 		case "events":
@@ -260,7 +260,7 @@ func (r *reader) service(s *packets.ServiceInfo) error {
 }
 
 // rawObject reads a map, kept in its encoded form, or null or undefined.
-func (r *reader) rawObject(field string) (packets.Value, error) {
+func (r *reader) rawObject(field string, depth int) (packets.Value, error) {
 	start := r.p
 	it, err := r.next()
 	if err != nil {
@@ -272,7 +272,7 @@ func (r *reader) rawObject(field string) (packets.Value, error) {
 	case kUndefined:
 		return packets.Undefined, nil
 	case kMap:
-		if _, err := r.finish(it, 3, false); err != nil {
+		if _, err := r.finish(it, depth, false); err != nil {
 			return packets.Undefined, err
 		}
 		return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil

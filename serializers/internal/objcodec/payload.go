@@ -64,7 +64,7 @@ func (w *writer) request(p *packets.Request) error {
 		}
 	}
 	w.key("meta")
-	if err := w.mapAny(p.Meta, 0); err != nil {
+	if err := w.meta(p.Meta); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
 	w.key("timeout")
@@ -101,7 +101,7 @@ func (w *writer) response(p *packets.Response) error {
 	w.key("id")
 	w.str(p.ID)
 	w.key("meta")
-	if err := w.mapAny(p.Meta, 0); err != nil {
+	if err := w.meta(p.Meta); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
 	w.key("success")
@@ -165,7 +165,7 @@ func (w *writer) event(p *packets.Event) error {
 	w.key("broadcast")
 	w.boolean(p.Broadcast)
 	w.key("meta")
-	if err := w.mapAny(p.Meta, 0); err != nil {
+	if err := w.meta(p.Meta); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
 	w.key("level")
@@ -490,33 +490,14 @@ func (r *reader) rawValue() (packets.Value, error) {
 
 var codecs = [...]packets.RawCodec{MsgPack: Codec{MsgPack}, Notepack: Codec{Notepack}, CBOR: Codec{CBOR}}
 
-func (r *reader) meta() (packets.Meta, error) {
-	switch h := r.peek(); h.kind {
-	case hNull, hUndefined:
-		r.p++
-		return nil, nil
-	case hMap:
-		n, err := r.count(h, kMap)
-		if err != nil {
-			return nil, err
-		}
-		return r.mapValue(n, 0)
+// meta reads meta, a map kept encoded, or null; an undefined meta reads
+// as null.
+func (r *reader) meta() (packets.Value, error) {
+	v, err := r.rawObject("meta", 0)
+	if v.IsUndefined() && err == nil {
+		v = packets.Null
 	}
-	it, err := r.next()
-	if err != nil {
-		return nil, err
-	}
-	switch it.k {
-	case kNull, kUndefined:
-		return nil, nil
-	case kMap:
-		v, err := r.finish(it, 0, true)
-		if err != nil {
-			return nil, err
-		}
-		return v.(map[string]any), nil
-	}
-	return nil, fieldError("meta", "a map")
+	return v, err
 }
 
 func (r *reader) groups() ([]string, error) { return r.strings("groups") }

@@ -65,26 +65,26 @@ func RoundTrip() []packets.Payload {
 		info,
 		&packets.Heartbeat{CPU: 12.5, Envelope: env},
 		&packets.Heartbeat{CPU: 33.333333333333336, Envelope: env},
-		&packets.Request{ID: "r1", Action: "math.add", Params: packets.ValueOf(params), Meta: packets.Meta{"user": "u1", "n": 1.5, "bin": []byte("m")},
+		&packets.Request{ID: "r1", Action: "math.add", Params: packets.ValueOf(params), Meta: packets.ValueOf(packets.Meta{"user": "u1", "n": 1.5, "bin": []byte("m")}),
 			Timeout: 2987.4415, Level: 2, Tracing: ptr(true), ParentID: "p", RequestID: "r0", Caller: "v2.svc", Envelope: env},
-		&packets.Request{ID: "r2", Action: "a", Meta: packets.Meta{}, Level: 1, RequestID: "r2", Envelope: env}, // undefined params
-		&packets.Request{ID: "r3", Action: "a", Params: packets.Null, Meta: packets.Meta{"$streamObjectMode": false}, Level: 1,
+		&packets.Request{ID: "r2", Action: "a", Meta: packets.ValueOf(packets.Meta{}), Level: 1, RequestID: "r2", Envelope: env}, // undefined params
+		&packets.Request{ID: "r3", Action: "a", Params: packets.Null, Meta: packets.ValueOf(packets.Meta{"$streamObjectMode": false}), Level: 1,
 			RequestID: "r3", Stream: true, Seq: ptr(int64(0)), Envelope: env},
-		&packets.Request{ID: "r3", Action: "a", Params: packets.ValueOf([]byte{1, 2, 3}), Meta: packets.Meta{}, Level: 1,
+		&packets.Request{ID: "r3", Action: "a", Params: packets.ValueOf([]byte{1, 2, 3}), Meta: packets.ValueOf(packets.Meta{}), Level: 1,
 			RequestID: "r3", Stream: true, Seq: ptr(int64(1)), Envelope: env},
-		&packets.Response{ID: "r1", Meta: packets.Meta{"resMeta": "yes"}, Success: true, Envelope: env}, // undefined data
-		&packets.Response{ID: "r1", Meta: packets.Meta{}, Success: true, Data: packets.Null, Envelope: env},
-		&packets.Response{ID: "r1", Meta: packets.Meta{}, Success: true, Data: packets.ValueOf(-9007199254740991), Envelope: env},
-		&packets.Response{ID: "r1", Meta: packets.Meta{}, Success: true, Data: packets.ValueOf([]byte("chunk")),
+		&packets.Response{ID: "r1", Meta: packets.ValueOf(packets.Meta{"resMeta": "yes"}), Success: true, Envelope: env}, // undefined data
+		&packets.Response{ID: "r1", Meta: packets.ValueOf(packets.Meta{}), Success: true, Data: packets.Null, Envelope: env},
+		&packets.Response{ID: "r1", Meta: packets.ValueOf(packets.Meta{}), Success: true, Data: packets.ValueOf(-9007199254740991), Envelope: env},
+		&packets.Response{ID: "r1", Meta: packets.ValueOf(packets.Meta{}), Success: true, Data: packets.ValueOf([]byte("chunk")),
 			Stream: ptr(true), Seq: ptr(int64(2)), Envelope: env},
-		&packets.Response{ID: "r1", Meta: packets.Meta{}, Data: packets.Null,
+		&packets.Response{ID: "r1", Meta: packets.ValueOf(packets.Meta{}), Data: packets.Null,
 			Error: &packets.ErrorPayload{Name: "MoleculerClientError", Message: "Bad thing", NodeID: "n", Code: 422, Type: "BAD",
 				Stack: "Error: Bad thing\n    at x", Data: map[string]any{"x": 1.0, "list": []any{"a"}}}, Envelope: env},
 		&packets.Event{ID: "e1", Event: "user.created", Data: packets.ValueOf(map[string]any{"id": 1.0}), Groups: []string{"mail", "audit"},
-			Meta: packets.Meta{}, Level: 1, RequestID: "e1", Envelope: env},
-		&packets.Event{ID: "e2", Event: "tick", Broadcast: true, Meta: packets.Meta{}, Level: 1, RequestID: "e2",
+			Meta: packets.ValueOf(packets.Meta{}), Level: 1, RequestID: "e1", Envelope: env},
+		&packets.Event{ID: "e2", Event: "tick", Broadcast: true, Meta: packets.ValueOf(packets.Meta{}), Level: 1, RequestID: "e2",
 			Tracing: ptr(false), NeedAck: ptr(true), Envelope: env}, // undefined data, no groups
-		&packets.Event{ID: "e3", Event: "x", Data: packets.Null, Meta: packets.Meta{"a": []any{}}, Level: 3, Envelope: env},
+		&packets.Event{ID: "e3", Event: "x", Data: packets.Null, Meta: packets.ValueOf(packets.Meta{"a": []any{}}), Level: 3, Envelope: env},
 		&packets.Disconnect{Envelope: env},
 		&packets.Ping{Time: 1700000000123, ID: "p1", Envelope: env},
 		&packets.Pong{Time: 1700000000123, ID: "p1", Arrived: 1700000000200, Envelope: env},
@@ -105,11 +105,11 @@ func JSView(p packets.Payload) (any, error) {
 	switch x := p.(type) {
 	case *packets.Request:
 		y := *x
-		y.Params, y.Meta = jsValue(x.Params), jsMeta(x.Meta)
+		y.Params, y.Meta = jsValue(x.Params), jsValue(x.Meta)
 		c = &y
 	case *packets.Response:
 		y := *x
-		y.Data, y.Meta = jsValue(x.Data), jsMeta(x.Meta)
+		y.Data, y.Meta = jsValue(x.Data), jsValue(x.Meta)
 		if x.Error != nil {
 			e := *x.Error
 			e.Data = jsData(e.Data)
@@ -118,7 +118,7 @@ func JSView(p packets.Payload) (any, error) {
 		c = &y
 	case *packets.Event:
 		y := *x
-		y.Data, y.Meta = jsValue(x.Data), jsMeta(x.Meta)
+		y.Data, y.Meta = jsValue(x.Data), jsValue(x.Meta)
 		c = &y
 	}
 	b, err := json.Marshal(c)
@@ -141,13 +141,6 @@ func jsValue(v packets.Value) packets.Value {
 		return packets.ValueOf(fmt.Sprintf("<undecodable: %v>", err))
 	}
 	return packets.ValueOf(jsData(x))
-}
-
-func jsMeta(m packets.Meta) packets.Meta {
-	if m == nil {
-		return nil
-	}
-	return jsData(map[string]any(m)).(map[string]any)
 }
 
 // jsData maps JSON-like data to what JSON.stringify writes for it.
