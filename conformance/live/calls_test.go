@@ -139,6 +139,15 @@ func TestMetaPropagation(t *testing.T) {
 	mustEqual(t, "Go root meta after JS→Go", goRoot, jsRoot)
 	mustEqual(t, "Go root meta after JS→JS (reference)", jsRoot, map[string]any{"a": 1.0, "d": 4.0, "echoed": true})
 
+	// A Go callee that never reads meta sends it back as it came, still
+	// encoded: the JS caller's meta is what it sent, nested values and
+	// unicode included.
+	sentMeta := map[string]any{"d": "é😀", "o": map[string]any{"n": []any{1.0, nil, "x"}, "t": true}}
+	pr, pRoot := run("goecho.slow", map[string]any{"meta": sentMeta})
+	wantMeta := map[string]any{"a": 1.0, "d": "é😀", "o": map[string]any{"n": []any{1.0, nil, "x"}, "t": true}}
+	mustEqual(t, "JS capture meta after a Go callee that did not read it", pr["meta"], wantMeta)
+	mustEqual(t, "Go root meta after JS → Go callee that did not read it", pRoot, wantMeta)
+
 	// Meta set by a failing callee still reaches the caller.
 	fr, fRoot := run("goecho.metaFail", nil)
 	mustEqual(t, "JS capture meta after a failing Go callee", fr["meta"], map[string]any{"a": 1.0, "failed": true})
