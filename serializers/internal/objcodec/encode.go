@@ -205,6 +205,11 @@ func (w *writer) meta(v packets.Value) error {
 		w.null()
 		return nil
 	}
+	if g, ok := v.Go(); ok {
+		if m, ok := g.(map[string]any); ok {
+			return w.mapAny(m, 0)
+		}
+	}
 	return w.value(v, 0)
 }
 
