@@ -70,7 +70,7 @@ func (b *Broker) doCall(ctx context.Context, action string, params any, o CallOp
 	}
 
 	res, err := b.dispatch(c)
-	if parent != nil {
+	if parent != nil && len(c.meta) > 0 {
 		maps.Copy(parent.Meta(), c.meta)
 	}
 	return res, err
@@ -80,23 +80,26 @@ func (b *Broker) doCall(ctx context.Context, action string, params any, o CallOp
 // Context.create does: a child continues the request chain one level down
 // with the parent's meta merged under meta; a root context starts a chain
 // (requestID, or its own ID) and uses meta itself, so that the caller sees
-// the callee's changes in it.
+// the callee's changes in it. Without any meta the context's stays nil
+// until something asks for it.
 func (c *Context) inherit(parent *Context, meta Meta, requestID string) {
 	if parent != nil {
 		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
 		c.Caller, c.Tracing = parent.service, parent.Tracing
-		pm := parent.Meta()
-		c.meta = make(Meta, len(pm)+len(meta))
-		maps.Copy(c.meta, pm)
-		maps.Copy(c.meta, meta)
+		pm := parent.meta
+		if pm == nil && !parent.rawMeta.IsUndefined() {
+			pm = parent.Meta()
+		}
+		if len(pm)+len(meta) > 0 {
+			c.meta = make(Meta, len(pm)+len(meta))
+			maps.Copy(c.meta, pm)
+			maps.Copy(c.meta, meta)
+		}
 		return
 	}
 	c.RequestID, c.Level, c.meta = requestID, 1, meta
 	if c.RequestID == "" {
 		c.RequestID = c.ID
-	}
-	if c.meta == nil {
-		c.meta = Meta{}
 	}
 }
 

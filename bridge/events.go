@@ -18,6 +18,7 @@ func (b *Broker) eventContext(ctx context.Context, event string, data any, event
 	c := &Context{Context: ctx, broker: b, ID: newID(), EventName: event, EventType: eventType,
 		EventGroups: o.Groups, Params: resultValue(data), NodeID: b.nodeID}
 	c.inherit(parentContext(ctx), o.Meta, "")
+	c.Meta() // the copies each handler gets share one meta, as in JS
 	return c
 }
 

@@ -50,6 +50,7 @@ func timeoutMiddleware(b *Broker) Middleware {
 				err error
 			}
 			done := make(chan outcome, 1)
+			c.Meta() // made here: the caller may read it while the handler runs on
 			go func() {
 				res, err := next(c)
 				done <- outcome{res, err}
