@@ -35,8 +35,9 @@ type Context struct {
 	Action string
 	// Params are the call's params or the event's data.
 	Params Value
-	// meta travels with the call (see Meta). It is nil until Meta decodes
-	// rawMeta, the meta another node sent.
+	// meta travels with the call (see Meta). It stays nil until it is
+	// needed; Meta then makes it from rawMeta, the meta another node sent,
+	// or empty.
 	meta    Meta
 	rawMeta packets.Value
 
@@ -62,7 +63,8 @@ type Context struct {
 // Meta returns the call's or event's meta, never nil. A handler's changes
 // reach the caller, and a child call or event passes it on. Meta from
 // another node is decoded on the first call; until then a served request
-// sends it back as it came, unread.
+// sends it back as it came, unread. Like the Context, the map belongs to
+// the goroutine running the handler.
 func (c *Context) Meta() Meta {
 	if c.meta == nil {
 		c.meta = c.decodeMeta()

@@ -2,7 +2,8 @@
 // per packet payload, with the field names and JSON shapes JS uses.
 //
 // Payloads are what a serializer turns into bytes and back. Arbitrary values
-// (a request's params, a response's or an event's data) are carried as a
+// (a request's params, a response's or an event's data, and the meta of all
+// three) are carried as a
 // [Value], which keeps the difference between undefined (absent on the
 // wire) and null, and which can stay in a serializer's encoded form until a
 // handler decodes it into the type it wants. INFO's open objects (a
