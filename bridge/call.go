@@ -237,10 +237,12 @@ func (b *Broker) request(c *Context) (any, error) {
 // result or the rebuilt error.
 func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 	c.NodeID = res.Sender
-	if m, err := res.Meta.Map(); err != nil {
-		b.log.Warn("The meta of a response could not be decoded.", "nodeID", res.Sender, "action", c.Action, "error", err)
-	} else {
-		maps.Copy(c.Meta(), m)
+	if !emptyObject(res.Meta) {
+		if m, err := res.Meta.Map(); err != nil {
+			b.log.Warn("The meta of a response could not be decoded.", "nodeID", res.Sender, "action", c.Action, "error", err)
+		} else if len(m) > 0 {
+			maps.Copy(c.Meta(), m)
+		}
 	}
 	if !res.Success {
 		if res.Error == nil {
@@ -249,6 +251,23 @@ func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 		return nil, errorFromPayload(res.Error, res.Sender)
 	}
 	return res.Data, nil
+}
+
+// emptyObject reports whether v is known to hold nothing to merge: it is
+// null or undefined, {} in JSON text (the meta of most responses), or an
+// empty Go map. It does not decode v.
+func emptyObject(v packets.Value) bool {
+	if v.IsUndefined() || v.IsNull() {
+		return true
+	}
+	if raw, ok := v.Raw(packets.JSONFormat); ok {
+		return string(raw) == "{}"
+	}
+	if g, ok := v.Go(); ok {
+		m, isMap := g.(map[string]any)
+		return isMap && len(m) == 0
+	}
+	return false
 }
 
 func (b *Broker) dropPending(id string) {
