@@ -54,6 +54,7 @@ type Broker struct {
 
 	pendingMu sync.Mutex
 	pending   map[string]*pendingCall
+	callPool  sync.Pool // of *pendingCall
 	pings     map[string]chan *packets.Pong
 
 	created   time.Time
@@ -104,9 +105,12 @@ type localEvent struct {
 	handler EventHandler // wrapped by the LocalEvent hooks
 }
 
+// A pendingCall is a request waiting for its RES. Its channel and timer
+// are reused through the broker's callPool once its result is taken.
 type pendingCall struct {
 	nodeID, action string
-	ch             chan callResult
+	ch             chan callResult // holds one result; one sender ever
+	timer          *time.Timer     // stopped while the call is not pending
 }
 
 type callResult struct {

@@ -137,3 +137,45 @@ func TestEventsOverMemory(t *testing.T) {
 	}
 	t.Fatalf("got %v, want mail 5 (4 emits + 1 broadcast), audit 6 (4 emits + 2 broadcast)", got)
 }
+
+// TestPendingCallsReused runs remote calls side by side, some of them
+// timing out, and checks that every call gets its own result: a pending
+// call goes back to the pool only once its result is taken.
+func TestPendingCallsReused(t *testing.T) {
+	bus := memory.NewBus()
+	svc := Service{Name: "e", Actions: []Action{{Name: "echo", Handler: func(ctx *Context) (any, error) {
+		var p struct{ N, SleepMs int }
+		if err := ctx.Params.Decode(&p); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Duration(p.SleepMs) * time.Millisecond)
+		return p.N, nil
+	}}}}
+	newTestBroker(t, bus, "server", svc)
+	client := newTestBroker(t, bus, "client")
+	ctx := withTimeout(t, 10*time.Second)
+	if err := client.WaitForServices(ctx, "e"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 30 {
+				n := g*1000 + i
+				slow := i%5 == 0
+				params, timeout := map[string]any{"N": n}, 5*time.Second
+				if slow {
+					params["SleepMs"], timeout = 50, 10*time.Millisecond
+				}
+				got, err := Call[int](ctx, client, "e.echo", params, WithTimeout(timeout))
+				switch {
+				case slow && !errors.Is(err, ErrRequestTimeout):
+					t.Errorf("call %d: %v, %v; want a timeout", n, got, err)
+				case !slow && (err != nil || got != n):
+					t.Errorf("call %d: %v, %v", n, got, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -183,10 +183,11 @@ func resultValue(res any) Value {
 func (b *Broker) request(c *Context) (any, error) {
 	target := c.NodeID
 	timeout := c.opts.Timeout
-	p := &pendingCall{nodeID: target, action: c.Action, ch: make(chan callResult, 1)}
+	p := b.newPendingCall(target, c.Action)
 	b.pendingMu.Lock()
 	if n := len(b.pending); n >= b.opts.MaxQueueSize {
 		b.pendingMu.Unlock()
+		b.callPool.Put(p)
 		return nil, errQueueIsFull(c.Action, target, n, b.opts.MaxQueueSize)
 	}
 	b.pending[c.ID] = p
@@ -207,16 +208,21 @@ func (b *Broker) request(c *Context) (any, error) {
 	// The timeout covers the whole call, a slow publish included.
 	var timer <-chan time.Time
 	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		timer = t.C
+		p.timer.Reset(timeout)
+		timer = p.timer.C
 	}
+	// p.timer is stopped on every way out; not deferred, because p may be
+	// back in the pool and someone else's by then.
 	if err := b.send(topic, req); err != nil {
+		p.timer.Stop()
 		b.dropPending(c.ID)
 		return nil, err
 	}
 	select {
 	case r := <-p.ch:
+		// The one sender has sent: nobody else holds p any more.
+		p.timer.Stop()
+		b.callPool.Put(p)
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -225,12 +231,26 @@ func (b *Broker) request(c *Context) (any, error) {
 		b.dropPending(c.ID)
 		return nil, errRequestTimeout(c.Action, target)
 	case <-c.Done():
+		p.timer.Stop()
 		b.dropPending(c.ID)
 		if c.Err() == context.DeadlineExceeded {
 			return nil, errRequestTimeout(c.Action, target)
 		}
 		return nil, c.Err()
 	}
+}
+
+// newPendingCall returns a pending call for a request to nodeID, from the
+// pool when it has one. Only a call whose result was taken goes back to the
+// pool: after a timeout or a failed send, a sender may still hold it.
+func (b *Broker) newPendingCall(nodeID, action string) *pendingCall {
+	p, _ := b.callPool.Get().(*pendingCall)
+	if p == nil {
+		p = &pendingCall{ch: make(chan callResult, 1), timer: time.NewTimer(time.Hour)}
+		p.timer.Stop()
+	}
+	p.nodeID, p.action = nodeID, action
+	return p
 }
 
 // settle merges the response's meta into the caller's and returns the
