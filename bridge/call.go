@@ -87,7 +87,7 @@ func (c *Context) inherit(parent *Context, meta Meta, requestID string) {
 		c.RequestID, c.ParentID, c.Level = parent.RequestID, parent.ID, parent.Level+1
 		c.Caller, c.Tracing = parent.service, parent.Tracing
 		pm := parent.meta
-		if pm == nil && !parent.rawMeta.IsUndefined() {
+		if pm == nil && parent.rawMeta != nil {
 			pm = parent.Meta()
 		}
 		if len(pm)+len(meta) > 0 {
@@ -358,7 +358,7 @@ func (b *Broker) runRequest(req *packets.Request, res *packets.Response) (Value,
 	}
 	c := &Context{
 		Context: context.Background(), broker: b, ID: req.ID, Action: req.Action, Params: req.Params,
-		rawMeta: req.Meta, Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
+		rawMeta: &req.Meta, Level: req.Level, RequestID: req.RequestID, ParentID: string(req.ParentID),
 		Caller: string(req.Caller), Tracing: req.Tracing, NodeID: req.Sender, Endpoint: ep,
 		service: ep.action.svc.fullName,
 	}

@@ -36,10 +36,11 @@ type Context struct {
 	// Params are the call's params or the event's data.
 	Params Value
 	// meta travels with the call (see Meta). It stays nil until it is
-	// needed; Meta then makes it from rawMeta, the meta another node sent,
-	// or empty.
+	// needed; Meta then makes it from rawMeta, the meta another node sent
+	// (in the packet's payload, which lives as long as the context), or
+	// empty.
 	meta    Meta
-	rawMeta packets.Value
+	rawMeta *packets.Value
 
 	// EventName is the concrete event name, for events.
 	EventName string
@@ -73,12 +74,15 @@ func (c *Context) Meta() Meta {
 }
 
 func (c *Context) decodeMeta() Meta {
-	m, err := c.rawMeta.Map()
-	if err != nil && c.broker != nil {
-		c.broker.log.Warn("Meta from another node could not be decoded; the handler sees none.",
-			"nodeID", c.NodeID, "requestID", c.RequestID, "error", err)
+	var m Meta
+	if c.rawMeta != nil {
+		var err error
+		if m, err = c.rawMeta.Map(); err != nil && c.broker != nil {
+			c.broker.log.Warn("Meta from another node could not be decoded; the handler sees none.",
+				"nodeID", c.NodeID, "requestID", c.RequestID, "error", err)
+		}
+		c.rawMeta = nil
 	}
-	c.rawMeta = packets.Undefined
 	if m == nil {
 		m = Meta{}
 	}
@@ -93,10 +97,10 @@ var emptyMeta = packets.ValueOf(Meta{})
 // read it, and {} for none, as JS's meta is `payload.meta || {}`.
 func (c *Context) metaValue() packets.Value {
 	if c.meta == nil {
-		if c.rawMeta.IsUndefined() || c.rawMeta.IsNull() {
+		if c.rawMeta == nil || c.rawMeta.IsUndefined() || c.rawMeta.IsNull() {
 			return emptyMeta
 		}
-		return c.rawMeta
+		return *c.rawMeta
 	}
 	return packets.ValueOf(c.meta)
 }

@@ -191,7 +191,7 @@ func (b *Broker) onEvent(p *packets.Event) {
 	}
 	c := &Context{
 		Context: context.Background(), broker: b, ID: p.ID, EventName: p.Event, EventType: eventType,
-		EventGroups: p.Groups, Params: p.Data, rawMeta: p.Meta, Level: p.Level, RequestID: p.RequestID,
+		EventGroups: p.Groups, Params: p.Data, rawMeta: &p.Meta, Level: p.Level, RequestID: p.RequestID,
 		ParentID: string(p.ParentID), Caller: string(p.Caller), Tracing: p.Tracing, NodeID: p.Sender,
 	}
 	targets := b.reg.localEventTargets(p.Event, p.Groups, p.Broadcast, c)

@@ -108,7 +108,7 @@ func TestContextMeta(t *testing.T) {
 		{"not an object", packets.RawValue(packets.JSON, []byte(`[1]`)), Meta{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := &Context{rawMeta: c.raw}
+			ctx := &Context{rawMeta: &c.raw}
 			if got := ctx.Meta(); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("Meta() = %v, want %v", got, c.want)
 			}
@@ -116,16 +116,19 @@ func TestContextMeta(t *testing.T) {
 	}
 	// {} goes out for none, as JS's `payload.meta || {}`.
 	for _, v := range []packets.Value{packets.Null, packets.Undefined} {
-		if got := (&Context{rawMeta: v}).metaValue(); got.String() != "{}" {
+		if got := (&Context{rawMeta: &v}).metaValue(); got.String() != "{}" {
 			t.Errorf("metaValue of %v = %v, want {}", v, got)
 		}
 	}
-	if got, _ := (&Context{rawMeta: raw}).metaValue().Raw(packets.JSONFormat); string(got) != `{"a":1}` {
+	if got := (&Context{}).metaValue(); got.String() != "{}" {
+		t.Errorf("metaValue without meta = %v, want {}", got)
+	}
+	if got, _ := (&Context{rawMeta: &raw}).metaValue().Raw(packets.JSONFormat); string(got) != `{"a":1}` {
 		t.Errorf("unread meta sent as %q", got)
 	}
 
 	// A retry's attempts share one meta, as the copies of JS's ctx do.
-	first := &Context{Context: context.Background(), rawMeta: raw}
+	first := &Context{Context: context.Background(), rawMeta: &raw}
 	again := first.retryCopy(context.Background())
 	again.Meta()["x"] = true
 	if first.Meta()["x"] != true {
