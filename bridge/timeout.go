@@ -57,6 +57,12 @@ func timeoutMiddleware(b *Broker) Middleware {
 			}()
 			select {
 			case o := <-done:
+				// Both may be ready when this goroutine comes late to the
+				// select: an outcome after the deadline (often the handler's
+				// own ctx.Err()) is a timeout, as on the other path.
+				if tctx.Err() != nil {
+					return timedOut()
+				}
 				return o.res, o.err
 			case <-tctx.Done():
 				return timedOut()
