@@ -262,38 +262,41 @@ func (r *reader) service(s *packets.ServiceInfo) error {
 // rawObject reads a map, kept in its encoded form, or null or undefined.
 func (r *reader) rawObject(field string, depth int) (packets.Value, error) {
 	start := r.p
-	it, err := r.next()
-	if err != nil {
+	it, v, isMap, err := r.mapHead(field)
+	if !isMap || err != nil {
+		return v, err
+	}
+	if _, err := r.finish(it, depth, false); err != nil {
 		return packets.Undefined, err
 	}
-	switch it.k {
-	case kNull:
-		return packets.Null, nil
-	case kUndefined:
-		return packets.Undefined, nil
-	case kMap:
-		if _, err := r.finish(it, depth, false); err != nil {
-			return packets.Undefined, err
-		}
-		return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
+	return packets.RawValue(codecs[r.f], r.d[start:r.p]), nil
+}
+
+// mapHead reads the head of a map, null or undefined. isMap is true for a
+// map, whose entries follow; otherwise v is null or undefined, or err says
+// that field holds something else.
+func (r *reader) mapHead(field string) (it item, v packets.Value, isMap bool, err error) {
+	if it, err = r.next(); err != nil {
+		return it, packets.Undefined, false, err
 	}
-	return packets.Undefined, fieldError(field, "a map")
+	switch it.k {
+	case kMap:
+		return it, packets.Undefined, true, nil
+	case kNull:
+		return it, packets.Null, false, nil
+	case kUndefined:
+		return it, packets.Undefined, false, nil
+	}
+	return it, packets.Undefined, false, fieldError(field, "a map")
 }
 
 // readDescriptors reads a map of action or event descriptors, maps or
 // null, each through read; an undefined descriptor is left out, as a
 // generic map leaves it out.
 func readDescriptors[D any](r *reader, field string, read func(kind, name string) (D, bool, error)) (map[string]D, error) {
-	it, err := r.next()
-	if err != nil {
+	it, _, isMap, err := r.mapHead(field)
+	if !isMap || err != nil {
 		return nil, err
-	}
-	switch it.k {
-	case kNull, kUndefined:
-		return nil, nil
-	case kMap:
-	default:
-		return nil, fieldError(field, "a map")
 	}
 	out := make(map[string]D, max(it.l, 0))
 	for n := it.l; r.more(&n); {
@@ -335,18 +338,9 @@ func (r *reader) eventInfo(kind, name string) (e packets.EventInfo, defined bool
 // stored in the same places of vals; values of other types read as "".
 func (r *reader) descriptor(kind, name string, keys, vals *[3]string) (packets.Value, error) {
 	start := r.p
-	it, err := r.next()
-	if err != nil {
-		return packets.Undefined, err
-	}
-	switch it.k {
-	case kNull:
-		return packets.Null, nil
-	case kUndefined:
-		return packets.Undefined, nil
-	case kMap:
-	default:
-		return packets.Undefined, fieldError(kind+"."+name, "a map")
+	it, v, isMap, err := r.mapHead(kind + "." + name)
+	if !isMap || err != nil {
+		return v, err
 	}
 	for n := it.l; r.more(&n); {
 		key, err := r.key()
