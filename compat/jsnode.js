@@ -121,7 +121,12 @@ function transporterConfig(spec, extra) {
 		case "rediss": {
 			// ioredis takes a URL only as a string; spell it out as options.
 			const u = new URL(spec);
-			const o = { host: u.hostname || "127.0.0.1", port: Number(u.port) || 6379 };
+			// disableClientInfo: ioredis 5.x sends CLIENT SETINFO before its
+			// ready check, and on a reconnect the resubscription can slip
+			// in between, so that the check's INFO fails with "Connection
+			// in subscriber mode" and the node dies (ioredis issue #2037;
+			// seen once in the Redis restart test under load).
+			const o = { host: u.hostname || "127.0.0.1", port: Number(u.port) || 6379, disableClientInfo: true };
 			if (u.username) o.username = decodeURIComponent(u.username);
 			if (u.password) o.password = decodeURIComponent(u.password);
 			if (u.pathname && u.pathname.length > 1) o.db = Number(u.pathname.slice(1));
