@@ -257,7 +257,8 @@ func (b *Broker) newPendingCall(nodeID, action string) *pendingCall {
 // result or the rebuilt error.
 func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 	c.NodeID = res.Sender
-	if !emptyObject(res.Meta) {
+	// Most responses bring {}: nothing to decode or merge.
+	if m := res.Meta; !m.IsUndefined() && !m.IsNull() && !m.IsEmptyObject() {
 		if m, err := res.Meta.Map(); err != nil {
 			b.log.Warn("The meta of a response could not be decoded.", "nodeID", res.Sender, "action", c.Action, "error", err)
 		} else if len(m) > 0 {
@@ -271,23 +272,6 @@ func (b *Broker) settle(c *Context, res *packets.Response) (any, error) {
 		return nil, errorFromPayload(res.Error, res.Sender)
 	}
 	return res.Data, nil
-}
-
-// emptyObject reports whether v is known to hold nothing to merge: it is
-// null or undefined, {} in JSON text (the meta of most responses), or an
-// empty Go map. It does not decode v.
-func emptyObject(v packets.Value) bool {
-	if v.IsUndefined() || v.IsNull() {
-		return true
-	}
-	if raw, ok := v.Raw(packets.JSONFormat); ok {
-		return string(raw) == "{}"
-	}
-	if g, ok := v.Go(); ok {
-		m, isMap := g.(map[string]any)
-		return isMap && len(m) == 0
-	}
-	return false
 }
 
 func (b *Broker) dropPending(id string) {

@@ -174,28 +174,3 @@ func TestEventHandlersShareMeta(t *testing.T) {
 		t.Errorf("the handlers saw %v and %v, want one meta with k", seen["one"], seen["two"])
 	}
 }
-
-func TestEmptyObject(t *testing.T) {
-	for _, c := range []struct {
-		v    packets.Value
-		want bool
-	}{
-		{packets.Undefined, true},
-		{packets.Null, true},
-		{packets.RawValue(packets.JSON, []byte("{}")), true},
-		{packets.ValueOf(Meta{}), true},
-		{packets.RawValue(packets.JSON, []byte(`{"a":1}`)), false},
-		{packets.ValueOf(Meta{"a": 1}), false},
-		{packets.RawValue(fakeFormat{}, []byte{0x80}), false}, // undecided without decoding
-	} {
-		if got := emptyObject(c.v); got != c.want {
-			t.Errorf("emptyObject(%v) = %v, want %v", c.v, got, c.want)
-		}
-	}
-}
-
-// fakeFormat is a RawCodec of a format other than JSON.
-type fakeFormat struct{}
-
-func (fakeFormat) Format() string                         { return "fake" }
-func (fakeFormat) DecodeValue(raw []byte, into any) error { return nil }

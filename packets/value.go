@@ -155,6 +155,28 @@ func (v Value) Field(key string) Value {
 	return Undefined
 }
 
+// An EmptyObjectChecker is a RawCodec that can tell an empty object from
+// its encoded form. [Value.IsEmptyObject] uses it when the codec has it.
+type EmptyObjectChecker interface {
+	// IsEmptyObject reports whether raw holds an object without fields.
+	IsEmptyObject(raw []byte) bool
+}
+
+// IsEmptyObject reports whether v holds an object without fields, without
+// decoding v. It is false for null, undefined, anything but an object, and
+// raw bytes whose codec cannot tell.
+func (v Value) IsEmptyObject() bool {
+	switch v.kind {
+	case kindGo:
+		m, ok := v.goVal.(map[string]any)
+		return ok && len(m) == 0
+	case kindRaw:
+		c, ok := v.codec.(EmptyObjectChecker)
+		return ok && c.IsEmptyObject(v.raw)
+	}
+	return false
+}
+
 // Map returns the object v holds as a map: a new one for raw bytes, the
 // map v was made from for a Go map. Null and undefined give nil; anything
 // but an object is an error.
@@ -305,6 +327,12 @@ type jsonCodec struct{}
 func (jsonCodec) Format() string { return JSONFormat }
 
 func (jsonCodec) DecodeValue(raw []byte, into any) error { return json.Unmarshal(raw, into) }
+
+// IsEmptyObject reports whether raw is {}, white space aside.
+func (jsonCodec) IsEmptyObject(raw []byte) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0
+}
 
 // Buffer is binary data that JSON carries as JS carries a Node Buffer:
 // {"type":"Buffer","data":[104,105]}.

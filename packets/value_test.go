@@ -45,3 +45,32 @@ func TestValueKinds(t *testing.T) {
 		t.Error("out-of-range byte accepted")
 	}
 }
+
+func TestIsEmptyObject(t *testing.T) {
+	for _, c := range []struct {
+		v    Value
+		want bool
+	}{
+		{Undefined, false},
+		{Null, false},
+		{RawValue(JSON, []byte("{}")), true},
+		{RawValue(JSON, []byte(" { \n} ")), true},
+		{ValueOf(map[string]any{}), true},
+		{RawValue(JSON, []byte(`{"a":1}`)), false},
+		{RawValue(JSON, []byte(`[]`)), false},
+		{ValueOf(map[string]any{"a": 1}), false},
+		{ValueOf([]any{}), false},
+		{RawValue(otherFormat{}, []byte{0x80}), false}, // the codec cannot tell
+	} {
+		if got := c.v.IsEmptyObject(); got != c.want {
+			t.Errorf("%v.IsEmptyObject() = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+// otherFormat is a RawCodec of a format other than JSON, without an
+// EmptyObjectChecker.
+type otherFormat struct{}
+
+func (otherFormat) Format() string                         { return "other" }
+func (otherFormat) DecodeValue(raw []byte, into any) error { return nil }

@@ -269,3 +269,11 @@ func TestFindField(t *testing.T) {
 		}
 	}
 }
+
+func TestCodecIsEmptyObject(t *testing.T) {
+	for in, want := range map[string]bool{"{}": true, " {\t} \n": true, `{"a":1}`: false, "[]": false, "{} {}": false, "null": false} {
+		if got := packets.RawValue(Codec, []byte(in)).IsEmptyObject(); got != want {
+			t.Errorf("IsEmptyObject(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

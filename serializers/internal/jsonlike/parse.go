@@ -822,6 +822,22 @@ type codec struct{}
 
 func (codec) Format() string { return packets.JSONFormat }
 
+// IsEmptyObject reports whether raw is {}, white space aside; it makes
+// Codec a packets.EmptyObjectChecker.
+func (codec) IsEmptyObject(raw []byte) bool {
+	// a view of raw, read only during this call
+	p := Parser{s: unsafe.String(unsafe.SliceData(raw), len(raw))}
+	if p.Peek() != '{' {
+		return false
+	}
+	p.pos++
+	if p.Peek() != '}' {
+		return false
+	}
+	p.pos++
+	return p.End() == nil
+}
+
 func (codec) DecodeValue(raw []byte, into any) error {
 	if p, ok := into.(*any); ok && p != nil {
 		// raw never changes (packets.Value), so the strings read can be

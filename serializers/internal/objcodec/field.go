@@ -26,3 +26,11 @@ func (c Codec) FindField(raw []byte, key string) ([]byte, bool) {
 	}
 	return field, found
 }
+
+// IsEmptyObject reports whether raw holds a map without entries; it makes
+// Codec a packets.EmptyObjectChecker.
+func (c Codec) IsEmptyObject(raw []byte) bool {
+	r := reader{f: c.f, d: raw}
+	it, err := r.next()
+	return err == nil && it.k == kMap && it.l == 0 && r.p == len(raw)
+}

@@ -35,3 +35,25 @@ func TestFindField(t *testing.T) {
 		}
 	}
 }
+
+func TestIsEmptyObject(t *testing.T) {
+	for _, f := range formats {
+		for _, c := range []struct {
+			v    any
+			want bool
+		}{
+			{map[string]any{}, true},
+			{map[string]any{"a": 1.0}, false},
+			{[]any{}, false},
+			{nil, false},
+		} {
+			raw, err := EncodeValue(f, c.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := packets.RawValue(NewCodec(f), raw).IsEmptyObject(); got != c.want {
+				t.Errorf("%s: IsEmptyObject(%v) = %v, want %v", f.Name(), c.v, got, c.want)
+			}
+		}
+	}
+}
