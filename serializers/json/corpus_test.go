@@ -3,39 +3,26 @@ package json
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/molbridge/molbridge/protocol"
+	"github.com/molbridge/molbridge/serializers/internal/serializertest"
 )
 
 // Every JSON packet of the recorded corpus (real moleculer 0.14.36 output)
 // decodes with the hand-written decoders as with encoding/json, and
 // encodes back to what encoding/json writes.
 func TestCorpusFastPathsMatchEncodingJSON(t *testing.T) {
-	files, err := filepath.Glob("../../conformance/testdata/v4/JSON/*/*.bin")
-	if err != nil || len(files) < 50 {
-		t.Fatalf("corpus not found (%d files): %v", len(files), err)
-	}
-	for _, f := range files {
-		typ, ok := protocol.ParsePacketType(filepath.Base(filepath.Dir(f)))
-		if !ok {
-			t.Fatalf("%s: unknown type directory", f)
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	serializertest.EachCorpusPacket(t, "JSON", func(typ protocol.PacketType, data []byte, f string) {
 		fast, err := Serializer{}.Unmarshal(typ, data)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
-			continue
+			return
 		}
 		slow, err := unmarshalReflect(typ, data)
 		if err != nil {
 			t.Errorf("%s: encoding/json: %v", f, err)
-			continue
+			return
 		}
 		// INFO's descriptors keep JS's key order; compare the values.
 		a, _ := json.Marshal(fast)
@@ -46,14 +33,14 @@ func TestCorpusFastPathsMatchEncodingJSON(t *testing.T) {
 		enc, err := Serializer{}.Marshal(fast)
 		if err != nil {
 			t.Errorf("%s: encode: %v", f, err)
-			continue
+			return
 		}
 		// Raw params pass through as JS wrote them, where encoding/json
 		// would escape U+2028: compare the values.
 		if !jsonEqual(t, enc, a) {
 			t.Errorf("%s: encoders disagree\nfast %s\nslow %s", f, enc, a)
 		}
-	}
+	})
 }
 
 func jsonEqual(t *testing.T, a, b []byte) bool {

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,23 +52,11 @@ func TestCodecMatchesGenerated(t *testing.T) {
 // output) decodes as with the generated code, and encodes back as the
 // generated code encodes it.
 func TestCorpusMatchesGenerated(t *testing.T) {
-	files, err := filepath.Glob("../../conformance/testdata/v4/Thrift/*/*.bin")
-	if err != nil || len(files) < 50 {
-		t.Fatalf("corpus not found (%d files): %v", len(files), err)
-	}
-	for _, f := range files {
-		typ, ok := protocol.ParsePacketType(filepath.Base(filepath.Dir(f)))
-		if !ok {
-			t.Fatalf("%s: unknown type directory", f)
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	serializertest.EachCorpusPacket(t, "Thrift", func(typ protocol.PacketType, data []byte, _ string) {
 		if p := checkDecode(t, typ, data); p != nil {
 			checkEncode(t, p)
 		}
-	}
+	})
 }
 
 // Input no JS node sends: unknown fields of every type, nested and empty
